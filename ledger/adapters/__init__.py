@@ -1,0 +1,1 @@
+"""The edges: files, storage and the terminal."""

@@ -1,0 +1,172 @@
+"""Amendment files (YAML or JSON) to events, and back.
+
+YAML is read with PyYAML's safe loader minus its implicit date resolver, so dates stay
+text until each field is checked and an impossible date is reported with its field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from ledger.domain.codec import structure_fact, unstructure_fact
+from ledger.domain.events import AgreementOpened, Fact
+from ledger.domain.values import parse_slug
+from ledger.errors import FileError, InvalidField
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_YAML_BYTES = 32 * 1024 * 1024
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader without the timestamp resolver."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@attrs.frozen
+class AmendmentFile:
+    """The events of one file, for one agreement (``None``: the file does not say)."""
+
+    agreement: str | None
+    events: tuple[Fact, ...]
+
+    def to_plain(self) -> dict[str, Any]:
+        """The file's plain form, as written to YAML or JSON."""
+        events = []
+        for fact in self.events:
+            plain = unstructure_fact(fact)
+            if isinstance(fact, AgreementOpened) and fact.agreement == self.agreement:
+                del plain["agreement"]
+            events.append(plain)
+        return {"agreement": self.agreement, "events": events}
+
+
+def read_file(name: str, stdin_text: str | None = None) -> AmendmentFile:
+    """The events of the file ``name`` (``-`` reads standard input)."""
+    if name == "-":
+        text = stdin_text if stdin_text is not None else sys.stdin.read()
+        return parse_text(text, "<stdin>")
+    path = Path(name)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FileError(name, f"expected a file of at most {MAX_FILE_BYTES} bytes, got {size}")
+        data = path.read_bytes()
+    except OSError as error:
+        raise FileError(name, f"cannot read the file ({error.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileError(
+            name, f"expected UTF-8 text, got an invalid byte at {error.start}"
+        ) from None
+    return parse_text(text, name, is_json=path.suffix.lower() == ".json")
+
+
+def parse_text(text: str, name: str, *, is_json: bool | None = None) -> AmendmentFile:
+    """The events of an amendment file's text; errors name ``name``, the event and field."""
+    document = _load(text, name, is_json)
+    try:
+        return parse_document(document)
+    except InvalidField as error:
+        raise FileError(name, str(error)) from None
+
+
+def _load(text: str, name: str, is_json: bool | None) -> object:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    as_json = is_json if is_json is not None else stripped.startswith(("{", "["))
+    as_json = as_json or stripped.startswith(("{", "["))
+    try:
+        if as_json:
+            return json.loads(stripped, parse_constant=_refuse_constant)
+        if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+            raise FileError(
+                name, f"expected YAML of at most {MAX_YAML_BYTES} bytes (use JSON for more)"
+            )
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except RecursionError:
+        raise FileError(name, "expected a document nested less deeply") from None
+    except json.JSONDecodeError as error:
+        raise FileError(
+            name, f"expected JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    except yaml.YAMLError as error:
+        raise FileError(name, f"expected YAML: {_yaml_problem(error)}") from None
+    except ValueError as error:
+        raise FileError(name, f"expected JSON: {error}") from None
+
+
+def _refuse_constant(constant: str) -> object:
+    raise ValueError(f"{constant} is not a number the ledger accepts")
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} at line {mark.line + 1} column {mark.column + 1}"
+    return str(error).splitlines()[0]
+
+
+def parse_document(document: object) -> AmendmentFile:
+    """The events of a loaded document: ``{agreement, events}`` or a bare list of events."""
+    agreement: str | None = None
+    if isinstance(document, Mapping):
+        unknown = sorted(str(key) for key in document if key not in ("agreement", "events"))
+        if unknown:
+            raise InvalidField(unknown[0], "unknown field (expected agreement, events)")
+        if "agreement" in document and document["agreement"] is not None:
+            agreement = parse_slug(document["agreement"], "agreement")
+        events = document.get("events")
+    else:
+        events = document
+    if not isinstance(events, Sequence) or isinstance(events, (str, bytes)):
+        raise InvalidField("events", f"expected a list of events, got {_kind(events)}")
+    if not events:
+        raise InvalidField("events", "expected at least one event, got none")
+    return AmendmentFile(
+        agreement, tuple(_event(raw, agreement, n) for n, raw in enumerate(events, 1))
+    )
+
+
+def _event(raw: object, agreement: str | None, index: int) -> Fact:
+    kind = raw.get("type") if isinstance(raw, Mapping) else None
+    try:
+        if isinstance(raw, Mapping) and kind == "agreement_opened":
+            given = raw.get("agreement", agreement)
+            if agreement is not None and given != agreement:
+                raise InvalidField(
+                    "agreement", f"expected {agreement!r} as in the file, got {given!r}"
+                )
+            if given is None:
+                raise InvalidField(
+                    "agreement", "required: the file or the event must name the agreement"
+                )
+            raw = {**raw, "agreement": given}
+        return structure_fact(raw)
+    except InvalidField as error:
+        raise error.located(index, kind if isinstance(kind, str) else None) from None
+
+
+def _kind(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def dump_yaml(file: AmendmentFile) -> str:
+    """The file as YAML, dates quoted so they read back as text."""
+    return yaml.safe_dump(file.to_plain(), sort_keys=False, allow_unicode=True)
+
+
+def dump_json(file: AmendmentFile) -> str:
+    """The file as JSON."""
+    return json.dumps(file.to_plain(), ensure_ascii=False, indent=2)

@@ -1,0 +1,170 @@
+"""The public JSON shapes of states, differences and history (DESIGN's keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger.domain.clauses import Change
+from ledger.domain.codec import unstructure_change, unstructure_fact, unstructure_terms
+from ledger.domain.difference import Difference, FromTo
+from ledger.domain.events import DatedEvent
+from ledger.domain.history import HistoryEntry
+from ledger.domain.state import AgreementState, ClauseState
+from ledger.domain.values import format_decimal
+
+
+def state_json(state: AgreementState) -> dict[str, Any]:
+    """``replay --json``: the agreement on ``as_of`` as known at ``known_at``."""
+    return {
+        "agreement": state.agreement,
+        "title": state.title,
+        "opened_on": state.opened_on.isoformat(),
+        "as_of": state.as_of.isoformat(),
+        "known_at": state.known_at.isoformat() if state.known_at else None,
+        "events_applied": state.events_applied,
+        "parties": [{"id": p.id, "name": p.name} for p in state.parties],
+        "clauses": [clause_json(c) for c in state.clauses_in_force()],
+        "ownership": {
+            "investments": [
+                {
+                    "investor": i.investor,
+                    "recipient": i.recipient,
+                    "total": {
+                        "amount": format_decimal(i.total.amount),
+                        "currency": i.total.currency,
+                    },
+                    "instruments": [x.value for x in i.instruments],
+                    "caused_by": list(i.caused_by),
+                }
+                for _, i in sorted(state.investments.items())
+            ],
+            "stakes": [
+                {
+                    "holder": s.holder,
+                    "entity": s.entity,
+                    "percent": format_decimal(s.percent.value),
+                    "since": s.since.isoformat(),
+                }
+                for _, s in sorted(state.stakes.items())
+            ],
+        },
+        "governance": {
+            "events": [
+                {
+                    "id": g.id,
+                    "kind": g.kind.value,
+                    "effective_on": g.effective_on.isoformat(),
+                    "date_precision": g.date_precision.value,
+                    "entity": g.entity,
+                    "people": list(g.people),
+                    "description": g.description,
+                    "approved_by": list(g.approved_by),
+                    "confidence": g.confidence.value,
+                }
+                for g in state.governance
+            ]
+        },
+        "renegotiations": [
+            {
+                "id": r.id,
+                "status": r.status.value,
+                "topics": list(r.topics),
+                "initiated_by": r.initiated_by,
+                "opened_on": r.opened_on.isoformat(),
+                "closed_on": r.closed_on.isoformat() if r.closed_on else None,
+                "proposals": [
+                    {
+                        "id": p.id,
+                        "by": p.by,
+                        "status": p.status.value,
+                        "proposed_on": p.proposed_on.isoformat(),
+                        "changes": _changes(p.changes),
+                    }
+                    for p in r.proposals
+                ],
+            }
+            for _, r in sorted(state.renegotiations.items())
+        ],
+    }
+
+
+def clause_json(clause: ClauseState) -> dict[str, Any]:
+    """One clause in force."""
+    return {
+        "id": clause.id,
+        "kind": clause.kind.value,
+        "in_force_since": clause.in_force_since.isoformat(),
+        "amended_on": clause.amended_on.isoformat() if clause.amended_on else None,
+        "until": clause.until.isoformat() if clause.until else None,
+        "terms": unstructure_terms(clause.terms),
+        "confidence": clause.confidence.value,
+        "caused_by": list(clause.caused_by),
+    }
+
+
+def _changes(changes: tuple[Change, ...]) -> list[Any]:
+    return [unstructure_change(change) for change in changes]
+
+
+def difference_json(diff: Difference) -> dict[str, Any]:
+    """The one shape of difference that ``diff`` and ``whatif`` share."""
+    return {
+        "clauses": [
+            {
+                "id": c.id,
+                "change": c.change,
+                "terms": {name: _from_to(v) for name, v in c.terms.items()},
+                "until": _from_to(c.until) if c.until else None,
+                "caused_by": list(c.caused_by),
+            }
+            for c in diff.clauses
+        ],
+        "investments": [
+            {
+                "investor": d.key[0],
+                "recipient": d.key[1],
+                "currency": d.key[2],
+                "from": d.before,
+                "to": d.after,
+            }
+            for d in diff.investments
+        ],
+        "stakes": [
+            {"holder": d.key[0], "entity": d.key[1], "from": d.before, "to": d.after}
+            for d in diff.stakes
+        ],
+        "governance": [
+            {"id": g.id, "kind": g.kind, "effective_on": g.effective_on} for g in diff.governance
+        ],
+        "renegotiations": [
+            {"id": d.key[0], "from": d.before, "to": d.after} for d in diff.renegotiations
+        ],
+    }
+
+
+def _from_to(change: FromTo) -> dict[str, Any]:
+    return {"from": change.before, "to": change.after}
+
+
+def history_json(entries: tuple[HistoryEntry, ...]) -> list[dict[str, Any]]:
+    """``history --json``: the events with their ids, dates, sources and fields."""
+    return [history_item(entry) for entry in entries]
+
+
+def history_item(entry: HistoryEntry) -> dict[str, Any]:
+    """One event of the history."""
+    plain = unstructure_fact(entry.fact)
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "type": plain.pop("type"),
+        "effective_on": plain.pop("effective_on", None),
+        "date_precision": plain.pop(
+            "date_precision", "day" if isinstance(entry.fact, DatedEvent) else None
+        ),
+        "recorded_at": entry.recorded_at.isoformat(),
+        "source": plain.pop("source"),
+    }
+    item.update(plain)
+    if entry.withdrawn_by:
+        item["withdrawn_by"] = entry.withdrawn_by
+    return item

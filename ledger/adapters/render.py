@@ -1,0 +1,243 @@
+"""Human output: rich tables a person reads at a glance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ledger.domain.clauses import AddClause, AmendClause, Change
+from ledger.domain.codec import unstructure_terms
+from ledger.domain.difference import Difference
+from ledger.domain.events import (
+    AgreementOpened,
+    Amendment,
+    Correction,
+    DatedEvent,
+    Fact,
+    Governance,
+    Investment,
+    OwnershipChange,
+    Proposal,
+    ProposalRejected,
+    ProposalWithdrawn,
+    RenegotiationConcluded,
+    RenegotiationOpened,
+    Retraction,
+)
+from ledger.domain.history import HistoryEntry
+from ledger.domain.state import AgreementState
+from ledger.domain.values import format_decimal
+
+
+def console() -> Console:
+    """Standard output, wide enough for tables when it is not a terminal."""
+    plain = Console()
+    return plain if plain.is_terminal else Console(width=160)
+
+
+def show_state(state: AgreementState, out: Console) -> None:
+    """The agreement on its date: clauses in force, ownership, governance, talks."""
+    known = _when(state.known_at) if state.known_at else "now"
+    out.print(
+        f"[bold]{state.title}[/] ({state.agreement}) on [bold]{state.as_of}[/], "
+        f"as known at {known} — {state.events_applied} events applied"
+    )
+    out.print("Parties: " + ", ".join(f"{p.name} ({p.id})" for p in state.parties))
+    clauses = _table("Clauses in force", "Clause", "Kind", "Terms", "Since", "Until", "Confidence")
+    for clause in state.clauses_in_force():
+        since = str(clause.in_force_since)
+        if clause.amended_on:
+            since += f"\namended {clause.amended_on}"
+        clauses.add_row(
+            clause.id,
+            clause.kind.value,
+            _terms(unstructure_terms(clause.terms)),
+            since,
+            str(clause.until or "—"),
+            clause.confidence.value,
+        )
+    out.print(clauses)
+    investments = _table("Investments", "Investor", "Recipient", "Total", "Instruments")
+    for _, total in sorted(state.investments.items()):
+        investments.add_row(
+            total.investor,
+            total.recipient,
+            str(total.total),
+            ", ".join(i.value for i in total.instruments),
+        )
+    stakes = _table("Stakes", "Holder", "Entity", "Percent", "Since")
+    for _, stake in sorted(state.stakes.items()):
+        stakes.add_row(stake.holder, stake.entity, str(stake.percent), str(stake.since))
+    out.print(investments if state.investments else "[dim]No investments.[/]")
+    out.print(stakes if state.stakes else "[dim]No stakes recorded.[/]")
+    governance = _table(
+        "Governance", "Date", "Kind", "Entity", "People", "Description", "Confidence"
+    )
+    for event in state.governance:
+        governance.add_row(
+            event.date_precision.label(event.effective_on),
+            event.kind.value,
+            event.entity,
+            ", ".join(event.people),
+            event.description or "",
+            event.confidence.value,
+        )
+    out.print(governance if state.governance else "[dim]No governance events.[/]")
+    talks = _table("Renegotiations", "Id", "Status", "Topics", "Initiated by", "Proposals")
+    for _, talk in sorted(state.renegotiations.items()):
+        talks.add_row(
+            talk.id,
+            talk.status.value,
+            ", ".join(talk.topics),
+            talk.initiated_by,
+            "\n".join(f"{p.id} by {p.by}: {p.status.value}" for p in talk.proposals),
+        )
+    out.print(talks if state.renegotiations else "[dim]No renegotiations.[/]")
+
+
+def show_history(entries: tuple[HistoryEntry, ...], out: Console) -> None:
+    """The events, oldest effective date first."""
+    table = _table(
+        f"{len(entries)} events",
+        "Id",
+        "Effective",
+        "Type",
+        "What",
+        "Confidence",
+        "Recorded",
+        "Withdrawn by",
+    )
+    for entry in entries:
+        fact = entry.fact
+        effective = (
+            fact.date_precision.label(fact.effective_on) if isinstance(fact, DatedEvent) else "—"
+        )
+        table.add_row(
+            entry.id,
+            effective,
+            fact.TYPE,
+            summary(fact),
+            fact.source.confidence.value,
+            _when(entry.recorded_at),
+            entry.withdrawn_by or "",
+            style="dim strike" if entry.withdrawn_by else None,
+        )
+    out.print(table)
+
+
+def show_difference(title: str, diff: Difference, out: Console) -> None:
+    """What changed, section by section."""
+    out.print(f"[bold]{title}[/]")
+    if diff.is_empty():
+        out.print("[dim]Nothing changed.[/]")
+        return
+    if diff.clauses:
+        table = _table("Clauses", "Clause", "Change", "Terms", "Until", "Caused by")
+        for clause in diff.clauses:
+            table.add_row(
+                clause.id,
+                clause.change,
+                "\n".join(
+                    f"{k}: {_value(v.before)} → {_value(v.after)}" for k, v in clause.terms.items()
+                ),
+                f"{clause.until.before or '—'} → {clause.until.after or '—'}"
+                if clause.until
+                else "",
+                ", ".join(clause.caused_by),
+            )
+        out.print(table)
+    rows = [
+        *(
+            ("investment", " → ".join(d.key[:2]) + f" ({d.key[2]})", d.before, d.after)
+            for d in diff.investments
+        ),
+        *(("stake", f"{d.key[0]} in {d.key[1]}", d.before, d.after) for d in diff.stakes),
+        *(("renegotiation", d.key[0], d.before, d.after) for d in diff.renegotiations),
+    ]
+    if rows:
+        table = _table("Ownership and talks", "What", "Who", "From", "To")
+        for what, who, before, after in rows:
+            table.add_row(what, who, before or "—", after or "—")
+        out.print(table)
+    if diff.governance:
+        table = _table("New governance events", "Id", "Kind", "Effective")
+        for event in diff.governance:
+            table.add_row(event.id, event.kind, event.effective_on)
+        out.print(table)
+
+
+def summary(fact: Fact) -> str:
+    """One line saying what an event records."""
+    if isinstance(fact, AgreementOpened):
+        return f"{fact.title}: " + ", ".join(c.id for c in fact.clauses)
+    if isinstance(fact, Investment):
+        return f"{fact.investor} → {fact.recipient}: {fact.amount} ({fact.instrument.value})"
+    if isinstance(fact, (Amendment, Proposal)):
+        prefix = (
+            f"{fact.proposal} by {fact.by} in {fact.renegotiation}: "
+            if isinstance(fact, Proposal)
+            else ""
+        )
+        return prefix + "; ".join(_change(c) for c in fact.changes)
+    if isinstance(fact, OwnershipChange):
+        return f"{fact.holder} holds {fact.percent} of {fact.entity}"
+    if isinstance(fact, Governance):
+        people = f" ({', '.join(fact.people)})" if fact.people else ""
+        return f"{fact.kind.value} at {fact.entity}{people}"
+    if isinstance(fact, RenegotiationOpened):
+        return f"{fact.renegotiation} opened by {fact.initiated_by}: {', '.join(fact.topics)}"
+    if isinstance(fact, (ProposalRejected, ProposalWithdrawn)):
+        return f"{fact.proposal} in {fact.renegotiation}"
+    if isinstance(fact, RenegotiationConcluded):
+        return f"{fact.renegotiation}: " + (
+            f"accepted {fact.accepted}" if fact.accepted else fact.outcome.value
+        )
+    if isinstance(fact, Correction):
+        return f"corrects {fact.corrects}: {fact.reason} → {summary(fact.replacement)}"
+    if isinstance(fact, Retraction):
+        return f"retracts {fact.retracts}: {fact.reason}"
+    return fact.TYPE  # pragma: no cover - every type is handled above
+
+
+def _change(change: Change) -> str:
+    if isinstance(change, AddClause):
+        return f"add {change.id} ({change.kind.value})"
+    if isinstance(change, AmendClause):
+        terms = ", ".join(f"{k}={_value(v)}" for k, v in change.terms.items())
+        until = f" until {change.until}" if change.until else ""
+        return f"amend {change.id}: {terms}{until}"
+    return f"remove {change.id}"
+
+
+def _terms(terms: dict[str, Any]) -> str:
+    return "\n".join(f"{name}: {_value(value)}" for name, value in terms.items()) or "—"
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+        return f"{value['amount']} {value['currency']}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value(v) for v in value)
+    return (
+        format_decimal(value)
+        if not isinstance(value, str) and hasattr(value, "as_tuple")
+        else str(value)
+    )
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table

@@ -1,0 +1,340 @@
+"""The application service: the use cases, each a short story over the store and the domain."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, date, datetime
+from importlib import resources
+from types import TracebackType
+from typing import Any
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, PersistenceError
+
+from ledger.adapters.files import AmendmentFile, parse_text, read_file
+from ledger.adapters.mapper import LedgerMapper
+from ledger.adapters.store import StoreLocation
+from ledger.domain import chain
+from ledger.domain.agreement import Agreement, agreement_uuid, project_agreement
+from ledger.domain.difference import Difference, difference
+from ledger.domain.events import AgreementOpened, Fact
+from ledger.domain.history import HistoryEntry, history
+from ledger.domain.state import AgreementState
+from ledger.domain.timeline import Recorded, event_id, state_at
+from ledger.errors import (
+    AgreementExists,
+    AgreementNotFound,
+    ConcurrencyError,
+    FileError,
+    InputError,
+    IntegrityFailure,
+    InvalidField,
+    StoreError,
+)
+
+EXAMPLES = ("openai-microsoft",)
+MAX_ATTEMPTS = 30
+
+
+class LedgerApplication(Application[uuid.UUID]):
+    """eventsourcing's application, storing ``Recorded`` events with the ledger's mapper."""
+
+    name = "ContractLedger"
+
+    def construct_mapper(self) -> LedgerMapper:
+        """The ledger's own mapper (plain JSON rows, stable topics)."""
+        return LedgerMapper()
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@attrs.frozen
+class Appended:
+    """An event an append recorded: its id and recording time."""
+
+    id: str
+    recorded_at: datetime
+    fact: Fact
+
+
+class Ledger:
+    """A ledger store: append events, replay agreements to dates, read their history.
+
+    ``Ledger()`` opens ``$LEDGER_STORE`` or ``./ledger.sqlite``; ``Ledger("memory:")``
+    keeps everything in memory; ``Ledger("postgresql://user@host/db")`` shares a
+    PostgreSQL database. Use it as a context manager, or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        store: str | None = None,
+        *,
+        must_exist: bool = False,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.location = StoreLocation.resolve(store)
+        if must_exist and not self.location.exists():
+            raise StoreError(
+                f"no ledger store at {self.location.display()}: create it with `ledger init`"
+            )
+        self._clock = clock
+        try:
+            self._app = LedgerApplication(env=self.location.env())
+        except InputError:
+            raise
+        except Exception as error:  # the library raises driver errors of every kind here
+            raise StoreError(
+                f"cannot open the store {self.location.display()}: {_reason(error)}"
+            ) from None
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self._app.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- reading -----------------------------------------------------------
+
+    def agreements(self) -> list[str]:
+        """The ids of the agreements in the store, in the order they were opened."""
+        found: list[str] = []
+        start = 1
+        while True:
+            batch = self._store(
+                lambda: self._app.recorder.select_notifications(
+                    start=start, limit=500, topics=[AgreementOpened.TOPIC]
+                )
+            )
+            for notification in batch:
+                record = self._app.mapper.to_domain_event(notification)
+                if isinstance(record.fact, AgreementOpened):
+                    found.append(record.fact.agreement)
+            if len(batch) < 500:
+                return found
+            start = batch[-1].id + 1
+
+    def agreement(self, agreement: str | None = None) -> Agreement:
+        """The log of ``agreement`` (may be omitted when the store holds just one)."""
+        name = self.resolve(agreement)
+        try:
+            return self._store(
+                lambda: self._app.repository.get(
+                    agreement_uuid(name), projector_func=project_agreement
+                )
+            )
+        except AggregateNotFoundError:
+            raise AgreementNotFound(f"the store holds no agreement {name!r}") from None
+
+    def resolve(self, agreement: str | None) -> str:
+        """The agreement meant: the one given, or the store's only one."""
+        if agreement is not None:
+            return agreement
+        held = self.agreements()
+        if len(held) == 1:
+            return held[0]
+        if not held:
+            raise AgreementNotFound(
+                f"the store {self.location.display()} holds no agreement yet: "
+                "load one with `ledger init --example openai-microsoft` or `ledger append FILE`"
+            )
+        raise AgreementNotFound(
+            f"the store holds several agreements; name one with --agreement ({', '.join(held)})"
+        )
+
+    def state_at(
+        self, on: date, *, known_at: datetime | None = None, agreement: str | None = None
+    ) -> AgreementState:
+        """The agreement on ``on``, as known at ``known_at`` (default: now)."""
+        log = self.agreement(agreement)
+        known = known_at if known_at is not None else self._clock()
+        return state_at(log.agreement, log.records, on, known)
+
+    def history(
+        self,
+        *,
+        agreement: str | None = None,
+        known_at: datetime | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        kinds: Collection[str] = (),
+    ) -> tuple[HistoryEntry, ...]:
+        """The recorded events, oldest effective date first, each withdrawal after its target."""
+        log = self.agreement(agreement)
+        return history(
+            log.agreement, log.records, known_at=known_at, start=start, end=end, kinds=kinds
+        )
+
+    def diff(
+        self,
+        first: date,
+        second: date,
+        *,
+        known_at: datetime | None = None,
+        agreement: str | None = None,
+    ) -> Difference:
+        """What changed in the agreement from ``first`` to ``second``."""
+        if second < first:
+            raise InputError(
+                f"expected the second date on or after the first, got {first} then {second}"
+            )
+        log = self.agreement(agreement)
+        known = known_at if known_at is not None else self._clock()
+        return difference(
+            state_at(log.agreement, log.records, first, known),
+            state_at(log.agreement, log.records, second, known),
+        )
+
+    def verify(self, agreement: str | None = None) -> int:
+        """Check every stored event against the hash chain; the number of events checked.
+
+        Raises ``IntegrityFailure`` naming the first event that does not match.
+        """
+        names = [agreement] if agreement else self.agreements()
+        checked = 0
+        for name in names:
+            previous = chain.GENESIS
+            try:
+                log = self.agreement(name)
+            except (InvalidField, StoreError) as error:
+                raise IntegrityFailure(f"{name}: a stored event cannot be read: {error}") from None
+            for record in log.records:
+                expected = chain.link(previous, record.fact, record.timestamp)
+                if record.digest != expected:
+                    raise IntegrityFailure(
+                        f"{event_id(name, record.originator_version)} does not match its chain "
+                        f"(stored digest {record.digest[:12]}…, content gives {expected[:12]}…)"
+                    )
+                previous = record.digest
+                checked += 1
+        return checked
+
+    # -- writing -----------------------------------------------------------
+
+    def append(self, facts: Sequence[Fact], *, agreement: str | None = None) -> list[Appended]:
+        """Record ``facts`` atomically: all of them, or none if any breaks a rule.
+
+        A batch that starts with ``agreement_opened`` creates its agreement. When
+        another writer appends first, the batch is checked again against the new
+        timeline and retried.
+        """
+        if not facts:
+            raise InputError("expected at least one event to append, got none")
+        name = _agreement_named(facts, agreement)
+        for attempt in range(MAX_ATTEMPTS):
+            log = self._existing(name) if name is not None else self.agreement(None)
+            new = self._recorded(log, facts)
+            try:
+                self._store(lambda: self._app.save(*new))
+            except IntegrityError:
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                continue
+            opened = (
+                new[0].fact.agreement
+                if isinstance(new[0].fact, AgreementOpened) and log is None
+                else None
+            )
+            label = opened or (log.agreement if log else "")
+            return [
+                Appended(event_id(label, r.originator_version), r.timestamp, r.fact) for r in new
+            ]
+        raise ConcurrencyError(
+            f"other writers kept appending to {name!r}; gave up after {MAX_ATTEMPTS} attempts "
+            "without writing anything — try again"
+        )
+
+    def append_file(
+        self, name: str, *, agreement: str | None = None, stdin_text: str | None = None
+    ) -> list[Appended]:
+        """Append the events of an amendment file (``-``: standard input)."""
+        file = read_file(name, stdin_text)
+        return self._append_document(file, name if name != "-" else "<stdin>", agreement)
+
+    def load_example(self, example: str = "openai-microsoft") -> list[Appended]:
+        """Load a bundled history; refused if the store already holds that agreement."""
+        if example not in EXAMPLES:
+            raise InputError(
+                f"expected one of the bundled examples ({', '.join(EXAMPLES)}), got {example!r}"
+            )
+        text = resources.files("ledger.examples").joinpath(f"{example}.yaml").read_text("utf-8")
+        file = parse_text(text, f"{example}.yaml")
+        if file.agreement in self.agreements():
+            raise AgreementExists(f"the store already holds the agreement {file.agreement!r}")
+        return self._append_document(file, f"{example}.yaml", None)
+
+    def _append_document(
+        self, file: AmendmentFile, name: str, agreement: str | None
+    ) -> list[Appended]:
+        if agreement is not None and file.agreement is not None and agreement != file.agreement:
+            raise FileError(
+                name,
+                f"agreement: expected {agreement!r} (from --agreement), got {file.agreement!r}",
+            )
+        try:
+            return self.append(file.events, agreement=file.agreement or agreement)
+        except InvalidField as error:
+            raise FileError(name, str(error)) from None
+
+    def _existing(self, name: str) -> Agreement | None:
+        try:
+            return self.agreement(name)
+        except AgreementNotFound:
+            return None
+
+    def _recorded(self, log: Agreement | None, facts: Sequence[Fact]) -> list[Recorded]:
+        if log is None:
+            _, new = Agreement.open(facts, self._clock())
+            return new
+        opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
+        if opening is not None:
+            raise AgreementExists(
+                f"event {opening} (agreement_opened): the store already holds the agreement {log.agreement!r}"
+            )
+        # Recording times never go backwards, so "known at T" is always a prefix of the log.
+        recorded_at = max(self._clock(), log.modified_on)
+        _, new = log.record(facts, recorded_at)
+        return new
+
+    def _store(self, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except (AggregateNotFoundError, IntegrityError):
+            raise
+        except PersistenceError as error:
+            raise StoreError(
+                f"the store {self.location.display()} failed: {_reason(error)}"
+            ) from None
+
+
+def _agreement_named(facts: Sequence[Fact], agreement: str | None) -> str | None:
+    first = facts[0]
+    if isinstance(first, AgreementOpened):
+        if agreement is not None and agreement != first.agreement:
+            raise InvalidField(
+                "agreement",
+                f"expected {agreement!r}, got {first.agreement!r}",
+                event_index=1,
+                event_type=first.TYPE,
+            )
+        return first.agreement
+    return agreement
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,258 @@
+"""The ``ledger`` command: the use cases of ``ledger.Ledger`` on the command line.
+
+Exit codes: 0 success; 2 bad input or a refused rule (nothing written); 1 anything
+else. Errors are one line on standard error; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import click
+
+from ledger.errors import LedgerError
+
+_END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
+
+
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value) if len(value) == 10 else _raise()
+        except ValueError:
+            self.fail(f"expected a date as YYYY-MM-DD, got {value!r}", param, ctx)
+
+
+class _Moment(click.ParamType):
+    """An ISO timestamp (no zone: UTC) or a date (the end of that day, UTC)."""
+
+    name = "TIME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_moment(value)
+        except ValueError:
+            self.fail(f"expected an ISO timestamp or a date, got {value!r}", param, ctx)
+
+
+def parse_moment(text: str) -> datetime:
+    """``--known-at``: a timestamp (UTC when it has no zone), or a date's last instant."""
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), _END_OF_DAY)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (
+        moment.replace(tzinfo=UTC)
+        if moment.tzinfo is None
+        else moment.astimezone(UTC)
+    )
+
+
+def _raise() -> date:
+    raise ValueError
+
+
+DATE = _Date()
+MOMENT = _Moment()
+_agreement = click.option(
+    "--agreement", help="The agreement's id (needed when the store holds several)."
+)
+_known_at = click.option(
+    "--known-at", type=MOMENT, help="Replay what was known then (ISO timestamp or date)."
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store", help="SQLite file or postgresql:// URL (default: $LEDGER_STORE or ./ledger.sqlite)."
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.version_option(package_name="contract-ledger")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None, debug: bool) -> None:
+    """An event-sourced ledger of long-lived business agreements."""
+    ctx.obj = {"store": store, "debug": debug}
+
+
+def _ledger(ctx: click.Context, *, must_exist: bool = True) -> Any:
+    from ledger.application import Ledger
+
+    ledger = Ledger(ctx.obj["store"], must_exist=must_exist)
+    ctx.call_on_close(ledger.close)
+    return ledger
+
+
+@cli.command()
+@click.option("--example", help="Load a bundled history: openai-microsoft.")
+@click.pass_context
+def init(ctx: click.Context, example: str | None) -> None:
+    """Create the store, and load a bundled history into it."""
+    ledger = _ledger(ctx, must_exist=False)
+    ledger.agreements()  # creates the tables, or proves the server is there
+    click.echo(f"Store ready: {ledger.location.display()}")
+    if example:
+        appended = ledger.load_example(example)
+        click.echo(
+            f"Loaded {example}: {len(appended)} events ({appended[0].id} … {appended[-1].id})"
+        )
+
+
+@cli.command()
+@click.option("--as-of", "as_of", type=DATE, required=True, help="The date to replay to.")
+@_known_at
+@_json
+@_agreement
+@click.pass_context
+def replay(
+    ctx: click.Context, as_of: date, known_at: datetime | None, as_json: bool, agreement: str | None
+) -> None:
+    """The effective agreement and ownership on a date."""
+    state = _ledger(ctx).state_at(as_of, known_at=known_at, agreement=agreement)
+    if as_json:
+        from ledger.adapters.present import state_json
+
+        _print_json(state_json(state))
+    else:
+        from ledger.adapters.render import console, show_state
+
+        show_state(state, console())
+
+
+@cli.command()
+@click.argument("file")
+@_agreement
+@click.pass_context
+def append(ctx: click.Context, file: str, agreement: str | None) -> None:
+    """Append the events of a YAML or JSON file (- for standard input), atomically."""
+    appended = _ledger(ctx, must_exist=False).append_file(file, agreement=agreement)
+    click.echo(f"Appended {len(appended)} events ({appended[0].id} … {appended[-1].id})")
+
+
+@cli.command()
+@click.option("--from", "start", type=DATE, help="First effective date.")
+@click.option("--to", "end", type=DATE, help="Last effective date.")
+@click.option("--kind", "kinds", multiple=True, help="Only events of this type (repeatable).")
+@_known_at
+@_json
+@_agreement
+@click.pass_context
+def history(
+    ctx: click.Context,
+    start: date | None,
+    end: date | None,
+    kinds: Sequence[str],
+    known_at: datetime | None,
+    as_json: bool,
+    agreement: str | None,
+) -> None:
+    """The recorded events with their sources, oldest effective date first."""
+    from ledger.domain.events import BY_TYPE
+
+    unknown = [k for k in kinds if k not in BY_TYPE]
+    if unknown:
+        raise click.BadParameter(
+            f"expected one of {', '.join(BY_TYPE)}, got {unknown[0]!r}", param_hint="--kind"
+        )
+    entries = _ledger(ctx).history(
+        agreement=agreement, known_at=known_at, start=start, end=end, kinds=kinds
+    )
+    if as_json:
+        from ledger.adapters.present import history_json
+
+        _print_json(history_json(entries))
+    else:
+        from ledger.adapters.render import console, show_history
+
+        show_history(entries, console())
+
+
+@cli.command()
+@click.argument("first", type=DATE)
+@click.argument("second", type=DATE)
+@_known_at
+@_json
+@_agreement
+@click.pass_context
+def diff(
+    ctx: click.Context,
+    first: date,
+    second: date,
+    known_at: datetime | None,
+    as_json: bool,
+    agreement: str | None,
+) -> None:
+    """What changed in the agreement between two dates."""
+    difference = _ledger(ctx).diff(first, second, known_at=known_at, agreement=agreement)
+    if as_json:
+        from ledger.adapters.present import difference_json
+
+        _print_json(
+            {
+                "from": first.isoformat(),
+                "to": second.isoformat(),
+                "difference": difference_json(difference),
+            }
+        )
+    else:
+        from ledger.adapters.render import console, show_difference
+
+        show_difference(f"From {first} to {second}", difference, console())
+
+
+@cli.command()
+@_agreement
+@click.pass_context
+def verify(ctx: click.Context, agreement: str | None) -> None:
+    """Check every stored event against its agreement's hash chain."""
+    checked = _ledger(ctx).verify(agreement)
+    click.echo(f"Verified {checked} events: every chain is intact.")
+
+
+def _print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        result = cli.main(args=args, prog_name="ledger", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.Abort:
+        click.echo("ledger: aborted", err=True)
+        return 1
+    except click.ClickException as error:
+        hint = f"{error.ctx.command_path}: " if getattr(error, "ctx", None) else "ledger: "
+        click.echo(f"{hint}{error.format_message()}", err=True)
+        return 2
+    except LedgerError as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"ledger: {error}", err=True)
+        return error.exit_code
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"ledger: unexpected error: {type(error).__name__}: {error}", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The pure core: values, events, the projected state and the folds between them."""

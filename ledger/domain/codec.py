@@ -1,0 +1,316 @@
+"""Events to and from plain data (the amendment-file shape, which is also the stored shape).
+
+One cattrs converter serves files, storage and the hash chain, so a fact has exactly
+one plain form. Structuring is strict: a string is never coerced from a number, an
+unknown key is an error, and every error names the field it is about.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
+
+from ledger.domain.clauses import (
+    TERMS_OF,
+    AddClause,
+    AmendClause,
+    Change,
+    ClauseKind,
+    RemoveClause,
+    Terms,
+    term_names,
+)
+from ledger.domain.events import (
+    BY_TYPE,
+    AgreementOpened,
+    DatedEvent,
+    DatedFact,
+    Fact,
+    Outcome,
+    RenegotiationConcluded,
+)
+from ledger.domain.values import (
+    Money,
+    Percent,
+    format_decimal,
+    parse_date,
+    parse_decimal,
+    parse_slug,
+)
+from ledger.errors import InvalidField, at_path, join_path
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
+
+converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
+
+
+def _strict_str(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise InvalidField("", f"expected text, got {value!r}")
+    return value
+
+
+def _strict_bool(value: object, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidField("", f"expected true or false, got {value!r}")
+    return value
+
+
+def _enum_hook(value: object, cls: type[E]) -> E:
+    try:
+        return cls(value)
+    except ValueError:
+        options = ", ".join(member.value for member in cls)
+        raise InvalidField("", f"expected one of {options}, got {value!r}") from None
+
+
+def _money(value: object, _: type) -> Money:
+    mapping = _mapping(value, "an amount with a currency, {amount, currency}")
+    unknown = set(mapping) - {"amount", "currency"}
+    if unknown:
+        raise InvalidField(sorted(unknown)[0], "unknown field (expected amount, currency)")
+    for key in ("amount", "currency"):
+        if key not in mapping:
+            raise InvalidField(key, "required field is missing")
+    return Money.parse(mapping["amount"], mapping["currency"])
+
+
+def _mapping(value: object, expected: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidField("", f"expected {expected}, got {value!r}")
+    return value
+
+
+def _add_clause(value: object, _: type) -> AddClause:
+    raw = _mapping(value, "a clause {id, kind, terms, until}")
+    unknown = set(raw) - {"id", "kind", "terms", "until"}
+    if unknown:
+        raise InvalidField(sorted(unknown)[0], "unknown field (expected id, kind, terms, until)")
+    for key in ("id", "kind"):
+        if key not in raw:
+            raise InvalidField(key, "required field is missing")
+    kind = at_path("kind", lambda: _enum_hook(raw["kind"], ClauseKind))
+    return AddClause(
+        id=at_path("id", lambda: parse_slug(raw["id"], "")),
+        kind=kind,
+        terms=at_path("terms", lambda: structure_terms(kind, raw.get("terms") or {})),
+        until=at_path("until", lambda: _optional_date(raw.get("until"))),
+    )
+
+
+def _amend_clause(raw: Mapping[str, Any]) -> AmendClause:
+    unknown = set(raw) - {"amend", "terms", "until"}
+    if unknown:
+        raise InvalidField(sorted(unknown)[0], "unknown field (expected amend, terms, until)")
+    terms = at_path("terms", lambda: dict(_mapping(raw.get("terms") or {}, "a mapping of terms")))
+    until = at_path("until", lambda: _optional_date(raw.get("until")))
+    if not terms and until is None:
+        raise InvalidField("amend", "expected the terms it changes and/or a new until, got neither")
+    return AmendClause(
+        id=at_path("amend", lambda: parse_slug(raw["amend"], "")), terms=terms, until=until
+    )
+
+
+def _change(value: object, _: type) -> Change:
+    raw = _mapping(value, "a change: add, amend or remove")
+    if "add" in raw:
+        if len(raw) > 1:
+            raise InvalidField(sorted(set(raw) - {"add"})[0], "unknown field beside add")
+        return at_path("add", lambda: _add_clause(raw["add"], AddClause))
+    if "amend" in raw:
+        return _amend_clause(raw)
+    if "remove" in raw:
+        if len(raw) > 1:
+            raise InvalidField(sorted(set(raw) - {"remove"})[0], "unknown field beside remove")
+        return RemoveClause(id=at_path("remove", lambda: parse_slug(raw["remove"], "")))
+    raise InvalidField("", f"expected a change with add, amend or remove, got {dict(raw)!r}")
+
+
+def _optional_date(value: object) -> date | None:
+    return None if value is None else parse_date(value, "")
+
+
+def _flatten(error: BaseException) -> InvalidField:
+    """The first leaf of a cattrs error tree, as one field error with its full path."""
+    if isinstance(error, InvalidField):
+        return error
+    if isinstance(error, ForbiddenExtraKeysError):
+        field = sorted(error.extra_fields)[0]
+        known = ", ".join(a.name for a in attrs.fields(error.cl))
+        return InvalidField(field, f"unknown field (expected one of {known})")
+    if isinstance(error, ClassValidationError):
+        with_notes, others = error.group_exceptions()
+        for inner, note in with_notes:
+            if isinstance(inner, KeyError):
+                return InvalidField(note.name, "required field is missing")
+            leaf = _flatten(inner)
+            return InvalidField(join_path(note.name, leaf.path), leaf.problem)
+        if others:
+            return _flatten(others[0])
+    if isinstance(error, IterableValidationError):
+        with_index, others = error.group_exceptions()
+        for inner, index_note in with_index:
+            leaf = _flatten(inner)
+            return InvalidField(join_path(f"[{index_note.index}]", leaf.path), leaf.problem)
+        if others:
+            return _flatten(others[0])
+    return InvalidField("", f"unexpected value ({error})")
+
+
+def _structure(value: object, cls: type[T]) -> T:
+    try:
+        return converter.structure(value, cls)
+    except (cattrs.BaseValidationError, InvalidField, ForbiddenExtraKeysError) as error:
+        raise _flatten(error) from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise InvalidField("", f"unexpected value ({error})") from None
+
+
+def structure_terms(kind: ClauseKind, raw: object) -> Terms:
+    """The typed terms of a clause of ``kind`` from their plain form."""
+    mapping = _mapping(raw, f"the terms of a {kind.value} clause")
+    unknown = sorted(set(mapping) - set(term_names(kind)))
+    if unknown:
+        expected = ", ".join(term_names(kind))
+        raise InvalidField(unknown[0], f"not a term of a {kind.value} clause (expected {expected})")
+    return _structure(dict(mapping), TERMS_OF[kind])
+
+
+def amended_terms(kind: ClauseKind, current: Terms, changes: Mapping[str, Any]) -> Terms:
+    """``current`` with the terms named in ``changes`` replaced, the others kept."""
+    return structure_terms(kind, {**unstructure_terms(current), **changes})
+
+
+def unstructure_terms(terms: Terms) -> dict[str, Any]:
+    """The plain form of some terms: unknown ones are left out."""
+    plain: dict[str, Any] = converter.unstructure(terms)
+    return plain
+
+
+def _dated_fact(value: object, _: type) -> DatedFact:
+    fact = structure_fact(value)
+    if not isinstance(fact, DatedEvent):
+        raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
+    return fact  # type: ignore[return-value]  # every DatedEvent subclass is in DatedFact
+
+
+def structure_fact(raw: object) -> Fact:
+    """An event from its plain form (``{"type": "investment", ...}``)."""
+    mapping = _mapping(raw, "an event (a mapping with a type)")
+    if "type" not in mapping:
+        raise InvalidField("type", "required field is missing")
+    kind = mapping["type"]
+    cls = BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        options = ", ".join(BY_TYPE)
+        raise InvalidField("type", f"expected one of {options}, got {kind!r}")
+    fields = {key: value for key, value in mapping.items() if key != "type"}
+    fact = _structure(fields, cls)
+    _check_shape(fact)
+    return fact
+
+
+def _check_shape(fact: Fact) -> None:
+    """Rules about one event alone, which need no timeline to check."""
+    if isinstance(fact, DatedEvent) and not fact.date_precision.admits(fact.effective_on):
+        precision = fact.date_precision.value
+        raise InvalidField(
+            "effective_on",
+            f"expected the first day of the {precision} (date_precision {precision}), "
+            f"got '{fact.effective_on.isoformat()}'",
+        )
+    changes = getattr(fact, "changes", None)
+    if changes is not None and not changes:
+        raise InvalidField("changes", "expected at least one change, got none")
+    for name in ("agreement", "renegotiation", "proposal", "accepted"):
+        value = getattr(fact, name, None)
+        if isinstance(value, str):
+            at_path(name, lambda: parse_slug(value, ""))
+    if isinstance(fact, RenegotiationConcluded):
+        if fact.outcome is Outcome.ACCEPTED and fact.accepted is None:
+            raise InvalidField(
+                "accepted", "expected the id of the accepted proposal (or outcome: abandoned)"
+            )
+        if fact.outcome is Outcome.ABANDONED and fact.accepted is not None:
+            raise InvalidField("accepted", "expected no accepted proposal when abandoned")
+    if isinstance(fact, AgreementOpened):
+        for index, party in enumerate(fact.parties):
+            at_path(f"parties[{index}].id", lambda: parse_slug(party.id, ""))
+
+
+def unstructure_fact(fact: Fact) -> dict[str, Any]:
+    """The plain form of an event, ``type`` first; unknown and default fields left out."""
+    plain: dict[str, Any] = converter.unstructure(fact)
+    return {"type": fact.TYPE, **plain}
+
+
+def _register() -> None:
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(Decimal, lambda v, _: parse_decimal(v, ""))
+    converter.register_unstructure_hook(Decimal, format_decimal)
+    converter.register_structure_hook(date, lambda v, _: parse_date(v, ""))
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(Percent, lambda v, _: Percent.parse(v))
+    converter.register_unstructure_hook(Percent, lambda p: format_decimal(p.value))
+    converter.register_structure_hook(Money, _money)
+    converter.register_unstructure_hook(
+        Money, lambda m: {"amount": format_decimal(m.amount), "currency": m.currency}
+    )
+    converter.register_structure_hook_func(
+        lambda cls: isinstance(cls, type) and issubclass(cls, enum.Enum), _enum_hook
+    )
+    converter.register_unstructure_hook_func(
+        lambda cls: isinstance(cls, type) and issubclass(cls, enum.Enum), lambda e: e.value
+    )
+    converter.register_structure_hook(AddClause, _add_clause)
+    converter.register_unstructure_hook(AddClause, _unstructure_add)
+    converter.register_unstructure_hook(Change, unstructure_change)
+    converter.register_structure_hook(Change, _change)
+    converter.register_unstructure_hook(AmendClause, _unstructure_amend)
+    converter.register_unstructure_hook(RemoveClause, lambda r: {"remove": r.id})
+    converter.register_structure_hook(DatedFact, _dated_fact)
+    converter.register_unstructure_hook(DatedFact, unstructure_fact)
+
+
+def unstructure_change(change: Change) -> dict[str, Any]:
+    """The plain form of a clause change: ``{add: {...}}``, ``{amend: id, ...}``, ``{remove: id}``."""
+    if isinstance(change, AddClause):
+        return {"add": _unstructure_add(change)}
+    plain: dict[str, Any] = converter.unstructure(change)
+    return plain
+
+
+def _unstructure_add(add: AddClause) -> dict[str, Any]:
+    plain: dict[str, Any] = {
+        "id": add.id,
+        "kind": add.kind.value,
+        "terms": unstructure_terms(add.terms),
+    }
+    if add.until is not None:
+        plain["until"] = add.until.isoformat()
+    return plain
+
+
+def _unstructure_amend(amend: AmendClause) -> dict[str, Any]:
+    plain: dict[str, Any] = {"amend": amend.id}
+    if amend.terms:
+        plain["terms"] = dict(amend.terms)
+    if amend.until is not None:
+        plain["until"] = amend.until.isoformat()
+    return plain
+
+
+_register()

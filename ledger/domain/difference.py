@@ -1,0 +1,147 @@
+"""What changed between two states of an agreement: one engine for diff and what-if."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ledger.domain.codec import unstructure_terms
+from ledger.domain.state import AgreementState, ClauseState
+from ledger.domain.values import format_decimal
+
+
+@attrs.frozen
+class FromTo:
+    """A value before and after (``None``: absent)."""
+
+    before: Any
+    after: Any
+
+
+@attrs.frozen(kw_only=True)
+class ClauseDifference:
+    """A clause added, removed or amended, term by term, and the events that did it."""
+
+    id: str
+    change: str
+    terms: dict[str, FromTo]
+    until: FromTo | None
+    caused_by: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class AmountDifference:
+    """An investment total or a stake that is not what it was."""
+
+    key: tuple[str, ...]
+    before: str | None
+    after: str | None
+
+
+@attrs.frozen(kw_only=True)
+class GovernanceDifference:
+    """A governance event in the later state only."""
+
+    id: str
+    kind: str
+    effective_on: str
+
+
+@attrs.frozen(kw_only=True)
+class Difference:
+    """Everything that differs between two states."""
+
+    clauses: tuple[ClauseDifference, ...]
+    investments: tuple[AmountDifference, ...]
+    stakes: tuple[AmountDifference, ...]
+    governance: tuple[GovernanceDifference, ...]
+    renegotiations: tuple[AmountDifference, ...]
+
+    def is_empty(self) -> bool:
+        """Whether the two states are the same in everything compared."""
+        return not (
+            self.clauses
+            or self.investments
+            or self.stakes
+            or self.governance
+            or self.renegotiations
+        )
+
+
+def difference(before: AgreementState, after: AgreementState) -> Difference:
+    """What ``after`` changes relative to ``before``."""
+    return Difference(
+        clauses=_clauses(before, after),
+        investments=_amounts(
+            {k: format_decimal(v.total.amount) for k, v in before.investments.items()},
+            {k: format_decimal(v.total.amount) for k, v in after.investments.items()},
+        ),
+        stakes=_amounts(
+            {k: format_decimal(v.percent.value) for k, v in before.stakes.items()},
+            {k: format_decimal(v.percent.value) for k, v in after.stakes.items()},
+        ),
+        governance=tuple(
+            GovernanceDifference(
+                id=g.id, kind=g.kind.value, effective_on=g.effective_on.isoformat()
+            )
+            for g in after.governance
+            if g.id not in {old.id for old in before.governance}
+        ),
+        renegotiations=_amounts(
+            {(k,): v.status.value for k, v in before.renegotiations.items()},
+            {(k,): v.status.value for k, v in after.renegotiations.items()},
+        ),
+    )
+
+
+def _clauses(before: AgreementState, after: AgreementState) -> tuple[ClauseDifference, ...]:
+    old = {c.id: c for c in before.clauses_in_force()}
+    new = {c.id: c for c in after.clauses_in_force()}
+    found = []
+    for clause_id in sorted(set(old) | set(new)):
+        was, now = old.get(clause_id), new.get(clause_id)
+        terms = _terms(was, now)
+        until = None if _until(was) == _until(now) else FromTo(_until(was), _until(now))
+        if was is not None and now is not None and not terms and until is None:
+            continue
+        change = "added" if was is None else "removed" if now is None else "amended"
+        found.append(
+            ClauseDifference(
+                id=clause_id,
+                change=change,
+                terms=terms,
+                until=until,
+                caused_by=_caused_by(clause_id, before, after),
+            )
+        )
+    return tuple(found)
+
+
+def _terms(was: ClauseState | None, now: ClauseState | None) -> dict[str, FromTo]:
+    old = unstructure_terms(was.terms) if was else {}
+    new = unstructure_terms(now.terms) if now else {}
+    return {
+        name: FromTo(old.get(name), new.get(name))
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
+    }
+
+
+def _until(clause: ClauseState | None) -> str | None:
+    return clause.until.isoformat() if clause and clause.until else None
+
+
+def _caused_by(clause_id: str, before: AgreementState, after: AgreementState) -> tuple[str, ...]:
+    earlier = before.clauses.get(clause_id)
+    later = after.clauses.get(clause_id)
+    seen = set(earlier.caused_by) if earlier else set()
+    return tuple(i for i in (later.caused_by if later else ()) if i not in seen)
+
+
+def _amounts(old: dict[Any, str], new: dict[Any, str]) -> tuple[AmountDifference, ...]:
+    return tuple(
+        AmountDifference(key=tuple(key), before=old.get(key), after=new.get(key))
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    )

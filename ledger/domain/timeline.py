@@ -1,0 +1,245 @@
+"""The two time axes: which events are known at T, and the state they fold to on D.
+
+Order is total: effective date, then the opening before anything else on its day,
+then recording order. A correction's replacement takes the correction's place in
+recording order; withdrawn events are left out of folds known after the withdrawal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+
+import attrs
+
+from ledger.domain.events import (
+    AgreementOpened,
+    Correction,
+    DatedFact,
+    Fact,
+    Retraction,
+    target_of,
+)
+from ledger.domain.fold import Entry, apply, opening
+from ledger.domain.state import AgreementState
+from ledger.errors import DateOutOfRange, InvalidField, RuleViolation
+
+
+@attrs.frozen(kw_only=True)
+class Recorded:
+    """An event as stored: the fact, its place in the log, when it was recorded, its digest.
+
+    Shaped as eventsourcing's domain event protocol (``originator_id``,
+    ``originator_version``, ``timestamp``), so the library's event store keeps it.
+    """
+
+    originator_id: uuid.UUID
+    originator_version: int
+    timestamp: datetime
+    fact: Fact
+    digest: str
+
+    @property
+    def recorded_at(self) -> datetime:
+        """When the ledger recorded the event (transaction time)."""
+        return self.timestamp
+
+
+def event_id(agreement: str, version: int) -> str:
+    """The stable id of the event at ``version`` in an agreement's log."""
+    return f"{agreement}#{version}"
+
+
+@attrs.frozen
+class Timeline:
+    """The events of an agreement as known at one time, withdrawals resolved."""
+
+    agreement: str
+    entries: tuple[Entry, ...]
+    withdrawn_by: dict[str, str]
+
+    @property
+    def opened_on(self) -> date:
+        """The date the agreement opened, as known."""
+        return next(e.effective_on for e in self.entries if isinstance(e.fact, AgreementOpened))
+
+
+def known(agreement: str, records: Sequence[Recorded], at: datetime | None = None) -> Timeline:
+    """The timeline of the events recorded at or before ``at`` (default: all of them)."""
+    visible = [r for r in records if at is None or r.timestamp <= at]
+    withdrawn_by: dict[str, str] = {}
+    for record in visible:
+        if isinstance(record.fact, (Correction, Retraction)):
+            withdrawn_by[target_of(record.fact)] = event_id(agreement, record.originator_version)
+    entries = []
+    for record in visible:
+        ident = event_id(agreement, record.originator_version)
+        dated = _dated(record.fact)
+        if dated is not None and ident not in withdrawn_by:
+            entries.append(Entry(ident, record.originator_version, dated))
+    entries.sort(key=order)
+    return Timeline(agreement, tuple(entries), withdrawn_by)
+
+
+def order(entry: Entry) -> tuple[date, int, int]:
+    """The total order of the fold."""
+    return (entry.effective_on, 0 if isinstance(entry.fact, AgreementOpened) else 1, entry.seq)
+
+
+def _dated(fact: Fact) -> DatedFact | None:
+    if isinstance(fact, Correction):
+        return fact.replacement
+    if isinstance(fact, Retraction):
+        return None
+    return fact
+
+
+def fold(entries: Sequence[Entry], on: date | None = None) -> AgreementState:
+    """The state after the entries effective on or before ``on`` (default: all)."""
+    opened_on = _opening_date(entries)
+    state: AgreementState | None = None
+    for entry in entries:
+        if on is not None and entry.effective_on > on:
+            break
+        state = step(state, entry, opened_on)
+    if state is None:
+        raise DateOutOfRange(f"the agreement had not opened on {on}: it opened on {opened_on}")
+    return state if on is None else attrs.evolve(state, as_of=on)
+
+
+def step(state: AgreementState | None, entry: Entry, opened_on: str) -> AgreementState:
+    """One entry folded into the state; the first must be the opening."""
+    if state is not None:
+        return apply(state, entry)
+    if not isinstance(entry.fact, AgreementOpened):
+        raise RuleViolation(
+            "effective_on",
+            f"expected a date on or after the agreement opened ({opened_on}), "
+            f"got '{entry.effective_on}'",
+        )
+    return opening(entry)
+
+
+def state_at(
+    agreement: str, records: Sequence[Recorded], on: date, known_at: datetime | None = None
+) -> AgreementState:
+    """The agreement on ``on`` as known at ``known_at`` (default: everything recorded)."""
+    timeline = known(agreement, records, known_at)
+    if not timeline.entries:
+        raise DateOutOfRange(f"{agreement!r} was not known yet at {known_at}")
+    if on < timeline.opened_on:
+        raise DateOutOfRange(
+            f"{agreement!r} had not opened on {on}: it opened on {timeline.opened_on}"
+        )
+    return attrs.evolve(fold(timeline.entries, on), known_at=known_at)
+
+
+def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
+    """Refuse a log whose events from version ``first_new`` on break a rule.
+
+    The whole timeline is folded, so a backdated event that breaks a later one is
+    refused too; the error names the new event at fault (1-based within its batch).
+    """
+    _check_withdrawals(agreement, records, first_new)
+    entries = known(agreement, records).entries
+    opened_on = _opening_date(entries)
+    state: AgreementState | None = None
+    for entry in entries:
+        state = _checked(lambda: step(state, entry, opened_on), entry, entries, first_new)
+
+
+def _opening_date(entries: Sequence[Entry]) -> str:
+    dates = [e.effective_on for e in entries if isinstance(e.fact, AgreementOpened)]
+    return str(dates[0]) if dates else "not yet"
+
+
+def _checked(
+    attempt: Callable[[], AgreementState],
+    entry: Entry,
+    entries: Sequence[Entry],
+    first_new: int,
+) -> AgreementState:
+    try:
+        return attempt()
+    except InvalidField as error:
+        if entry.seq >= first_new:
+            raise error.located(_index(entry.seq, first_new), entry.fact.TYPE) from None
+        culprit = _culprit(entry, entries, first_new)
+        raise RuleViolation(
+            error.path,
+            f"{error.problem} — this would break {entry.id} ({entry.fact.TYPE} on "
+            f"{entry.effective_on}), recorded earlier",
+            event_index=_index(culprit.seq, first_new) if culprit else 1,
+            event_type=culprit.fact.TYPE if culprit else None,
+        ) from None
+
+
+def _culprit(broken: Entry, entries: Sequence[Entry], first_new: int) -> Entry | None:
+    """The new event that most plausibly breaks ``broken``: the last new one before it."""
+    new = [e for e in entries if e.seq >= first_new]
+    before = [e for e in new if order(e) < order(broken)]
+    return before[-1] if before else (new[0] if new else None)
+
+
+def _index(seq: int, first_new: int) -> int:
+    return seq - first_new + 1
+
+
+def _check_withdrawals(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
+    """Each new correction or retraction names an earlier event that is still in effect."""
+    kinds: dict[str, Fact] = {}
+    withdrawn: set[str] = set()
+    for record in records:
+        ident = event_id(agreement, record.originator_version)
+        fact = record.fact
+        if isinstance(fact, (Correction, Retraction)):
+            if record.originator_version >= first_new:
+                try:
+                    _check_withdrawal(fact, kinds, withdrawn)
+                except InvalidField as error:
+                    raise error.located(
+                        _index(record.originator_version, first_new), fact.TYPE
+                    ) from None
+            withdrawn.add(target_of(fact))
+        kinds[ident] = fact
+
+
+def _check_withdrawal(
+    fact: Correction | Retraction, kinds: dict[str, Fact], withdrawn: set[str]
+) -> None:
+    field = "corrects" if isinstance(fact, Correction) else "retracts"
+    target = target_of(fact)
+    original = kinds.get(target)
+    if original is None:
+        raise RuleViolation(field, f"expected the id of an event recorded before, got {target!r}")
+    if target in withdrawn:
+        raise RuleViolation(
+            field, f"expected an event not yet withdrawn, got {target!r}, which was"
+        )
+    if isinstance(original, Retraction):
+        raise RuleViolation(field, f"expected an event other than a retraction, got {target!r}")
+    original_dated = _dated(original)
+    opens = isinstance(original_dated, AgreementOpened)
+    if isinstance(fact, Retraction) and opens:
+        raise RuleViolation(
+            field, f"expected an event other than the opening, got {target!r}; correct it instead"
+        )
+    if isinstance(fact, Correction):
+        replaces_opening = isinstance(fact.replacement, AgreementOpened)
+        if opens != replaces_opening:
+            raise RuleViolation(
+                "replacement.type",
+                f"expected {original_dated.TYPE if original_dated else 'an event'} to be replaced "
+                f"by the same kind of opening or non-opening event, got {fact.replacement.TYPE!r}",
+            )
+        if (
+            opens
+            and isinstance(original_dated, AgreementOpened)
+            and isinstance(fact.replacement, AgreementOpened)
+            and fact.replacement.agreement != original_dated.agreement
+        ):
+            raise RuleViolation(
+                "replacement.agreement",
+                f"expected {original_dated.agreement!r}, got {fact.replacement.agreement!r}",
+            )
