@@ -1,0 +1,1 @@
+"""The Gherkin step library, shipped as a pytest plugin."""
