@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from importlib import resources
 from types import TracebackType
 from typing import Any
@@ -44,6 +45,7 @@ class LedgerApplication(Application[uuid.UUID]):
     """eventsourcing's application, storing ``Recorded`` events with the ledger's mapper."""
 
     name = "ContractLedger"
+    mapper: LedgerMapper
 
     def construct_mapper(self) -> LedgerMapper:
         """The ledger's own mapper (plain JSON rows, stable topics)."""
@@ -117,8 +119,11 @@ class Ledger:
         start = 1
         while True:
             batch = self._store(
-                lambda: self._app.recorder.select_notifications(
-                    start=start, limit=500, topics=[AgreementOpened.TOPIC]
+                partial(
+                    self._app.recorder.select_notifications,
+                    start=start,
+                    limit=500,
+                    topics=[AgreementOpened.TOPIC],
                 )
             )
             for notification in batch:
@@ -133,13 +138,14 @@ class Ledger:
         """The log of ``agreement`` (may be omitted when the store holds just one)."""
         name = self.resolve(agreement)
         try:
-            return self._store(
+            log: Agreement = self._store(
                 lambda: self._app.repository.get(
                     agreement_uuid(name), projector_func=project_agreement
                 )
             )
         except AggregateNotFoundError:
             raise AgreementNotFound(f"the store holds no agreement {name!r}") from None
+        return log
 
     def resolve(self, agreement: str | None) -> str:
         """The agreement meant: the one given, or the store's only one."""
@@ -240,9 +246,10 @@ class Ledger:
             log = self._existing(name) if name is not None else self.agreement(None)
             new = self._recorded(log, facts)
             try:
-                self._store(lambda: self._app.save(*new))
+                self._store(partial(self._app.save, *new))
             except IntegrityError:
-                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                # Jitter spreads out writers that collided; it protects nothing.
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311
                 continue
             opened = (
                 new[0].fact.agreement
@@ -303,7 +310,8 @@ class Ledger:
         opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
         if opening is not None:
             raise AgreementExists(
-                f"event {opening} (agreement_opened): the store already holds the agreement {log.agreement!r}"
+                f"event {opening} (agreement_opened): "
+                f"the store already holds the agreement {log.agreement!r}"
             )
         # Recording times never go backwards, so "known at T" is always a prefix of the log.
         recorded_at = max(self._clock(), log.modified_on)

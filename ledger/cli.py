@@ -20,7 +20,7 @@ from ledger.errors import LedgerError
 _END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
     name = "DATE"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
@@ -32,7 +32,7 @@ class _Date(click.ParamType):
             self.fail(f"expected a date as YYYY-MM-DD, got {value!r}", param, ctx)
 
 
-class _Moment(click.ParamType):
+class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
     """An ISO timestamp (no zone: UTC) or a date (the end of that day, UTC)."""
 
     name = "TIME"
@@ -53,11 +53,7 @@ def parse_moment(text: str) -> datetime:
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), _END_OF_DAY)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return (
-        moment.replace(tzinfo=UTC)
-        if moment.tzinfo is None
-        else moment.astimezone(UTC)
-    )
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _raise() -> date:
@@ -237,7 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("ledger: aborted", err=True)
         return 1
     except click.ClickException as error:
-        hint = f"{error.ctx.command_path}: " if getattr(error, "ctx", None) else "ledger: "
+        context = getattr(error, "ctx", None)  # usage errors know their command
+        hint = f"{context.command_path}: " if context is not None else "ledger: "
         click.echo(f"{hint}{error.format_message()}", err=True)
         return 2
     except LedgerError as error:

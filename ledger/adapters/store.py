@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
@@ -52,7 +52,8 @@ class StoreLocation:
         parts = urlsplit(self.url)
         user = f"{parts.username}@" if parts.username else ""
         port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{user}{parts.hostname}{port}{parts.path}"
+        query = f"?{parts.query}" if parts.query else ""
+        return f"{parts.scheme}://{user}{parts.hostname}{port}{parts.path}{query}"
 
     def env(self) -> dict[str, str]:
         """The eventsourcing environment that selects and configures this store."""
@@ -70,7 +71,12 @@ class StoreLocation:
             raise InputError(
                 f"expected a store URL like postgresql://user@host:5432/database, got {self.display()!r}"
             )
-        return {
+        options = parse_qs(parts.query)
+        unknown = sorted(set(options) - {"schema"})
+        if unknown:
+            raise InputError(f"expected only ?schema=NAME in the store URL, got {unknown[0]!r}")
+        schema = {"POSTGRES_SCHEMA": options["schema"][0]} if "schema" in options else {}
+        return schema | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": database,
             "POSTGRES_HOST": parts.hostname,

@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import attrs
@@ -203,7 +204,7 @@ def _dated_fact(value: object, _: type) -> DatedFact:
     fact = structure_fact(value)
     if not isinstance(fact, DatedEvent):
         raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
-    return fact  # type: ignore[return-value]  # every DatedEvent subclass is in DatedFact
+    return fact
 
 
 def structure_fact(raw: object) -> Fact:
@@ -237,7 +238,7 @@ def _check_shape(fact: Fact) -> None:
     for name in ("agreement", "renegotiation", "proposal", "accepted"):
         value = getattr(fact, name, None)
         if isinstance(value, str):
-            at_path(name, lambda: parse_slug(value, ""))
+            at_path(name, partial(parse_slug, value, ""))
     if isinstance(fact, RenegotiationConcluded):
         if fact.outcome is Outcome.ACCEPTED and fact.accepted is None:
             raise InvalidField(
@@ -247,7 +248,7 @@ def _check_shape(fact: Fact) -> None:
             raise InvalidField("accepted", "expected no accepted proposal when abandoned")
     if isinstance(fact, AgreementOpened):
         for index, party in enumerate(fact.parties):
-            at_path(f"parties[{index}].id", lambda: parse_slug(party.id, ""))
+            at_path(f"parties[{index}].id", partial(parse_slug, party.id, ""))
 
 
 def unstructure_fact(fact: Fact) -> dict[str, Any]:
@@ -286,7 +287,7 @@ def _register() -> None:
 
 
 def unstructure_change(change: Change) -> dict[str, Any]:
-    """The plain form of a clause change: ``{add: {...}}``, ``{amend: id, ...}``, ``{remove: id}``."""
+    """The plain form of a clause change: ``{add: {...}}``, ``{amend: id}``, ``{remove: id}``."""
     if isinstance(change, AddClause):
         return {"add": _unstructure_add(change)}
     plain: dict[str, Any] = converter.unstructure(change)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from functools import singledispatch
+from functools import partial, singledispatch
 from typing import TypeVar
 
 import attrs
@@ -83,7 +83,7 @@ def opening(entry: Entry) -> AgreementState:
         events_applied=1,
     )
     for index, add in enumerate(fact.clauses):
-        state = at_path(f"clauses[{index}]", lambda: _add(state, add, entry))
+        state = at_path(f"clauses[{index}]", partial(_add, state, add, entry))
     return state
 
 
@@ -100,12 +100,12 @@ def apply(state: AgreementState, entry: Entry) -> AgreementState:
 
 
 @singledispatch
-def _apply(fact: DatedFact, state: AgreementState, entry: Entry) -> AgreementState:
+def _apply(fact: DatedFact, _state: AgreementState, _entry: Entry) -> AgreementState:
     raise RuleViolation("type", f"expected an event the fold knows, got {type(fact).__name__}")
 
 
 @_apply.register
-def _(fact: AgreementOpened, state: AgreementState, entry: Entry) -> AgreementState:
+def _(_fact: AgreementOpened, state: AgreementState, _entry: Entry) -> AgreementState:
     raise RuleViolation(
         "type", f"expected one opening, but the agreement already opened on {state.opened_on}"
     )
@@ -192,7 +192,7 @@ def _(fact: Governance, state: AgreementState, entry: Entry) -> AgreementState:
 
 
 @_apply.register
-def _(fact: RenegotiationOpened, state: AgreementState, entry: Entry) -> AgreementState:
+def _(fact: RenegotiationOpened, state: AgreementState, _entry: Entry) -> AgreementState:
     _require_party(state, "initiated_by", fact.initiated_by)
     if fact.renegotiation in state.renegotiations:
         raise RuleViolation(
@@ -229,12 +229,12 @@ def _(fact: Proposal, state: AgreementState, entry: Entry) -> AgreementState:
 
 
 @_apply.register
-def _(fact: ProposalRejected, state: AgreementState, entry: Entry) -> AgreementState:
+def _(fact: ProposalRejected, state: AgreementState, _entry: Entry) -> AgreementState:
     return _close_proposal(state, fact.renegotiation, fact.proposal, ProposalStatus.REJECTED)
 
 
 @_apply.register
-def _(fact: ProposalWithdrawn, state: AgreementState, entry: Entry) -> AgreementState:
+def _(fact: ProposalWithdrawn, state: AgreementState, _entry: Entry) -> AgreementState:
     return _close_proposal(state, fact.renegotiation, fact.proposal, ProposalStatus.WITHDRAWN)
 
 
@@ -265,7 +265,7 @@ def apply_changes(
 ) -> AgreementState:
     """The state after an atomic set of clause changes made by ``entry``."""
     for index, change in enumerate(changes):
-        state = at_path(f"{path}[{index}]", lambda: _change(state, change, entry))
+        state = at_path(f"{path}[{index}]", partial(_change, state, change, entry))
     return state
 
 

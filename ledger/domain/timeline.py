@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 
 import attrs
 
@@ -146,7 +147,7 @@ def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     opened_on = _opening_date(entries)
     state: AgreementState | None = None
     for entry in entries:
-        state = _checked(lambda: step(state, entry, opened_on), entry, entries, first_new)
+        state = _checked(partial(step, state, entry, opened_on), entry, entries, first_new)
 
 
 def _opening_date(entries: Sequence[Entry]) -> str:

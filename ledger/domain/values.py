@@ -104,7 +104,7 @@ def parse_date(value: object, path: str) -> date:
 
 
 def parse_slug(value: object, path: str) -> str:
-    """An id: lower-case letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit."""
+    """An id of lower-case letters, digits, ``.``, ``_`` and ``-``, not starting with a sign."""
     if not isinstance(value, str) or not _SLUG.fullmatch(value) or len(value) > 100:
         raise InvalidField(
             path,
@@ -113,12 +113,12 @@ def parse_slug(value: object, path: str) -> str:
     return value
 
 
-def _non_negative(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+def _non_negative(_instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if value < 0:
         raise InvalidField(attribute.name, f"expected a non-negative amount, got '{value}'")
 
 
-def _currency(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+def _currency(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not _CURRENCY.fullmatch(value):
         raise InvalidField(
             attribute.name, f"expected a three-letter currency code such as USD, got {value!r}"
@@ -148,7 +148,7 @@ class Money:
         return f"{format_decimal(self.amount)} {self.currency}"
 
 
-def _percentage(instance: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+def _percentage(_instance: object, _attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
     if not Decimal(0) <= value <= Decimal(100):
         raise InvalidField(
             "", f"expected a percentage between 0 and 100, got '{format_decimal(value)}'"
