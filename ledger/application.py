@@ -26,6 +26,7 @@ from ledger.domain.events import AgreementOpened, Fact
 from ledger.domain.history import HistoryEntry, history
 from ledger.domain.state import AgreementState
 from ledger.domain.timeline import Recorded, event_id, state_at
+from ledger.domain.whatif import WhatIf, acceptance, what_if
 from ledger.errors import (
     AgreementExists,
     AgreementNotFound,
@@ -205,6 +206,48 @@ class Ledger:
             state_at(log.agreement, log.records, first, known),
             state_at(log.agreement, log.records, second, known),
         )
+
+    def what_if(
+        self,
+        on: date,
+        *,
+        facts: Sequence[Fact] = (),
+        proposal: str | None = None,
+        known_at: datetime | None = None,
+        agreement: str | None = None,
+    ) -> WhatIf:
+        """The agreement on ``on`` with ``facts`` (or ``proposal`` accepted on ``on``) applied.
+
+        Nothing is written. A hypothesis that breaks a rule is refused like an append.
+        """
+        log = self.agreement(agreement)
+        known = known_at if known_at is not None else self._clock()
+        hypothesis = list(facts)
+        if proposal is not None:
+            actual = state_at(log.agreement, log.records, on, known)
+            hypothesis.append(acceptance(actual, proposal))
+        if not hypothesis:
+            raise InputError("expected a file of events or a proposal to try, got neither")
+        return what_if(log, hypothesis, on, known)
+
+    def what_if_file(
+        self,
+        name: str,
+        on: date,
+        *,
+        known_at: datetime | None = None,
+        agreement: str | None = None,
+        stdin_text: str | None = None,
+    ) -> WhatIf:
+        """``what_if`` with the events of an amendment file (``-``: standard input)."""
+        file = read_file(name, stdin_text)
+        label = name if name != "-" else "<stdin>"
+        try:
+            return self.what_if(
+                on, facts=file.events, known_at=known_at, agreement=file.agreement or agreement
+            )
+        except InvalidField as error:
+            raise FileError(label, str(error)) from None
 
     def verify(self, agreement: str | None = None) -> int:
         """Check every stored event against the hash chain; the number of events checked.

@@ -209,6 +209,92 @@ def diff(
 
 
 @cli.command()
+@click.option("--as-of", "as_of", type=DATE, required=True, help="The date to compare on.")
+@click.argument("file", required=False)
+@click.option("--proposal", help="Try accepting this recorded proposal on the --as-of date.")
+@click.option("--compare", nargs=2, metavar="P1 P2", help="Two recorded proposals side by side.")
+@_known_at
+@_json
+@_agreement
+@click.pass_context
+def whatif(
+    ctx: click.Context,
+    as_of: date,
+    file: str | None,
+    proposal: str | None,
+    compare: tuple[str, str] | None,
+    known_at: datetime | None,
+    as_json: bool,
+    agreement: str | None,
+) -> None:
+    """The agreement on a date if a file's events (or a proposal) were applied; writes nothing."""
+    chosen = [bool(file), bool(proposal), bool(compare)]
+    if sum(chosen) != 1:
+        raise click.UsageError("expected exactly one of FILE, --proposal ID or --compare P1 P2")
+    ledger = _ledger(ctx)
+    if compare:
+        from ledger.domain.difference import difference
+
+        first, second = (
+            ledger.what_if(as_of, proposal=p, known_at=known_at, agreement=agreement)
+            for p in compare
+        )
+        _show_comparison(
+            compare, first, second, difference(first.hypothetical, second.hypothetical), as_json
+        )
+        return
+    if file:
+        hypothesis = ledger.what_if_file(file, as_of, known_at=known_at, agreement=agreement)
+    else:
+        hypothesis = ledger.what_if(
+            as_of, proposal=proposal, known_at=known_at, agreement=agreement
+        )
+    if as_json:
+        from ledger.adapters.present import whatif_json
+
+        _print_json(whatif_json(hypothesis))
+    else:
+        from ledger.adapters.render import console, show_difference
+
+        out = console()
+        ids = ", ".join(ident for ident, _ in hypothesis.events)
+        show_difference(
+            f"On {as_of}, the hypothesis ({ids}) would change the actual agreement:",
+            hypothesis.difference,
+            out,
+        )
+
+
+def _show_comparison(
+    names: tuple[str, str], first: Any, second: Any, between: Any, as_json: bool
+) -> None:
+    if as_json:
+        from ledger.adapters.present import difference_json, whatif_json
+
+        _print_json(
+            {
+                "as_of": first.baseline.as_of.isoformat(),
+                "baseline": whatif_json(first)["baseline"],
+                "compare": [
+                    {
+                        "proposal": name,
+                        **{k: v for k, v in whatif_json(w).items() if k != "baseline"},
+                    }
+                    for name, w in zip(names, (first, second), strict=True)
+                ],
+                "difference": difference_json(between),
+            }
+        )
+        return
+    from ledger.adapters.render import console, show_difference
+
+    out = console()
+    show_difference(f"Accepting {names[0]} would change:", first.difference, out)
+    show_difference(f"Accepting {names[1]} would change:", second.difference, out)
+    show_difference(f"{names[1]} compared with {names[0]}:", between, out)
+
+
+@cli.command()
 @_agreement
 @click.pass_context
 def verify(ctx: click.Context, agreement: str | None) -> None:

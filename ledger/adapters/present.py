@@ -7,10 +7,11 @@ from typing import Any
 from ledger.domain.clauses import Change
 from ledger.domain.codec import unstructure_change, unstructure_fact, unstructure_terms
 from ledger.domain.difference import Difference, FromTo
-from ledger.domain.events import DatedEvent
+from ledger.domain.events import Correction, DatedEvent, Fact
 from ledger.domain.history import HistoryEntry
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import format_decimal
+from ledger.domain.whatif import WhatIf
 
 
 def state_json(state: AgreementState) -> dict[str, Any]:
@@ -140,6 +141,26 @@ def difference_json(diff: Difference) -> dict[str, Any]:
             {"id": d.key[0], "from": d.before, "to": d.after} for d in diff.renegotiations
         ],
     }
+
+
+def whatif_json(hypothesis: WhatIf) -> dict[str, Any]:
+    """``whatif --json``: the actual and hypothetical states on one date, and the difference."""
+    return {
+        "as_of": hypothesis.baseline.as_of.isoformat(),
+        "hypothetical_events": [
+            {"id": ident, "type": fact.TYPE, "effective_on": _effective(fact)}
+            for ident, fact in hypothesis.events
+        ],
+        "baseline": state_json(hypothesis.baseline),
+        "hypothetical": state_json(hypothesis.hypothetical),
+        "difference": difference_json(hypothesis.difference),
+    }
+
+
+def _effective(fact: Fact) -> str | None:
+    if isinstance(fact, DatedEvent):
+        return fact.effective_on.isoformat()
+    return fact.replacement.effective_on.isoformat() if isinstance(fact, Correction) else None
 
 
 def _from_to(change: FromTo) -> dict[str, Any]:
