@@ -127,11 +127,18 @@ def difference_json(diff: Difference) -> dict[str, Any]:
                 "currency": d.key[2],
                 "from": d.before,
                 "to": d.after,
+                "caused_by": list(d.caused_by),
             }
             for d in diff.investments
         ],
         "stakes": [
-            {"holder": d.key[0], "entity": d.key[1], "from": d.before, "to": d.after}
+            {
+                "holder": d.key[0],
+                "entity": d.key[1],
+                "from": d.before,
+                "to": d.after,
+                "caused_by": list(d.caused_by),
+            }
             for d in diff.stakes
         ],
         "governance": [

@@ -37,6 +37,7 @@ class AmountDifference:
     key: tuple[str, ...]
     before: str | None
     after: str | None
+    caused_by: tuple[str, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -74,12 +75,21 @@ def difference(before: AgreementState, after: AgreementState) -> Difference:
     return Difference(
         clauses=_clauses(before, after),
         investments=_amounts(
-            {k: format_decimal(v.total.amount) for k, v in before.investments.items()},
-            {k: format_decimal(v.total.amount) for k, v in after.investments.items()},
+            {
+                k: (format_decimal(v.total.amount), v.caused_by)
+                for k, v in before.investments.items()
+            },
+            {
+                k: (format_decimal(v.total.amount), v.caused_by)
+                for k, v in after.investments.items()
+            },
         ),
         stakes=_amounts(
-            {k: format_decimal(v.percent.value) for k, v in before.stakes.items()},
-            {k: format_decimal(v.percent.value) for k, v in after.stakes.items()},
+            {
+                k: (format_decimal(v.percent.value), (v.caused_by,))
+                for k, v in before.stakes.items()
+            },
+            {k: (format_decimal(v.percent.value), (v.caused_by,)) for k, v in after.stakes.items()},
         ),
         governance=tuple(
             GovernanceDifference(
@@ -89,8 +99,8 @@ def difference(before: AgreementState, after: AgreementState) -> Difference:
             if g.id not in {old.id for old in before.governance}
         ),
         renegotiations=_amounts(
-            {(k,): v.status.value for k, v in before.renegotiations.items()},
-            {(k,): v.status.value for k, v in after.renegotiations.items()},
+            {(k,): (v.status.value, ()) for k, v in before.renegotiations.items()},
+            {(k,): (v.status.value, ()) for k, v in after.renegotiations.items()},
         ),
     )
 
@@ -139,9 +149,23 @@ def _caused_by(clause_id: str, before: AgreementState, after: AgreementState) ->
     return tuple(i for i in (later.caused_by if later else ()) if i not in seen)
 
 
-def _amounts(old: dict[Any, str], new: dict[Any, str]) -> tuple[AmountDifference, ...]:
-    return tuple(
-        AmountDifference(key=tuple(key), before=old.get(key), after=new.get(key))
-        for key in sorted(set(old) | set(new))
-        if old.get(key) != new.get(key)
-    )
+Valued = tuple[str, tuple[str, ...]]
+
+
+def _amounts(old: dict[Any, Valued], new: dict[Any, Valued]) -> tuple[AmountDifference, ...]:
+    """Values that differ, with the events behind the later value that the earlier lacks."""
+    found = []
+    for key in sorted(set(old) | set(new)):
+        was, now = old.get(key), new.get(key)
+        if (was[0] if was else None) == (now[0] if now else None):
+            continue
+        seen = set(was[1]) if was else set()
+        found.append(
+            AmountDifference(
+                key=tuple(key),
+                before=was[0] if was else None,
+                after=now[0] if now else None,
+                caused_by=tuple(i for i in (now[1] if now else ()) if i not in seen),
+            )
+        )
+    return tuple(found)
