@@ -337,7 +337,7 @@ class Ledger:
             )
         try:
             return self.append(file.events, agreement=file.agreement or agreement)
-        except InvalidField as error:
+        except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
 
     def _existing(self, name: str) -> Agreement | None:
