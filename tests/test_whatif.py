@@ -141,7 +141,8 @@ class TestWhatIfApi:
         """Removing the revenue share before the proposal that removes it breaks the talks."""
         file = parse_text(
             "agreement: openai-microsoft\nevents:\n"
-            "  - {type: amendment, effective_on: '2024-01-01', changes: [{remove: openai-revenue-share}],\n"
+            "  - {type: amendment, effective_on: '2024-01-01',\n"
+            "     changes: [{remove: openai-revenue-share}],\n"
             "     source: {citation: x, confidence: estimated}}\n",
             "h.yaml",
         )
