@@ -161,7 +161,8 @@ class Ledger:
                 "load one with `ledger init --example openai-microsoft` or `ledger append FILE`"
             )
         raise AgreementNotFound(
-            f"the store holds several agreements; name one with --agreement ({', '.join(held)})"
+            "the store holds several agreements; name one (--agreement, or agreement=) of: "
+            + ", ".join(held)
         )
 
     def state_at(

@@ -69,10 +69,10 @@ class Timeline:
 def known(agreement: str, records: Sequence[Recorded], at: datetime | None = None) -> Timeline:
     """The timeline of the events recorded at or before ``at`` (default: all of them)."""
     visible = [r for r in records if at is None or r.timestamp <= at]
-    withdrawn_by: dict[str, str] = {}
+    withdrawals = Withdrawals()
     for record in visible:
-        if isinstance(record.fact, (Correction, Retraction)):
-            withdrawn_by[target_of(record.fact)] = event_id(agreement, record.originator_version)
+        withdrawals.record(event_id(agreement, record.originator_version), record.fact)
+    withdrawn_by = withdrawals.withdrawn_by
     entries = []
     for record in visible:
         ident = event_id(agreement, record.originator_version)
@@ -81,6 +81,31 @@ def known(agreement: str, records: Sequence[Recorded], at: datetime | None = Non
             entries.append(Entry(ident, record.originator_version, dated))
     entries.sort(key=order)
     return Timeline(agreement, tuple(entries), withdrawn_by)
+
+
+class Withdrawals:
+    """Which events are withdrawn, and by what, as the log is read in recording order.
+
+    A correction withdraws its target and puts its replacement in its place; correcting
+    a correction replaces the replacement. A retraction withdraws its target; retracting
+    a correction undoes it, so the event it had corrected is in effect again.
+    """
+
+    def __init__(self) -> None:
+        self.facts: dict[str, Fact] = {}
+        self.withdrawn_by: dict[str, str] = {}
+
+    def record(self, ident: str, fact: Fact) -> None:
+        """Take the next event of the log into account."""
+        self.facts[ident] = fact
+        if not isinstance(fact, (Correction, Retraction)):
+            return
+        target = target_of(fact)
+        self.withdrawn_by[target] = ident
+        undone = self.facts.get(target)
+        if isinstance(fact, Retraction) and isinstance(undone, Correction):
+            if self.withdrawn_by.get(undone.corrects) == target:
+                del self.withdrawn_by[undone.corrects]
 
 
 def order(entry: Entry) -> tuple[date, int, int]:
@@ -189,21 +214,17 @@ def _index(seq: int, first_new: int) -> int:
 
 def _check_withdrawals(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     """Each new correction or retraction names an earlier event that is still in effect."""
-    kinds: dict[str, Fact] = {}
-    withdrawn: set[str] = set()
+    withdrawals = Withdrawals()
     for record in records:
-        ident = event_id(agreement, record.originator_version)
         fact = record.fact
-        if isinstance(fact, (Correction, Retraction)):
-            if record.originator_version >= first_new:
-                try:
-                    _check_withdrawal(fact, kinds, withdrawn)
-                except InvalidField as error:
-                    raise error.located(
-                        _index(record.originator_version, first_new), fact.TYPE
-                    ) from None
-            withdrawn.add(target_of(fact))
-        kinds[ident] = fact
+        if isinstance(fact, (Correction, Retraction)) and record.originator_version >= first_new:
+            try:
+                _check_withdrawal(fact, withdrawals.facts, set(withdrawals.withdrawn_by))
+            except InvalidField as error:
+                raise error.located(
+                    _index(record.originator_version, first_new), fact.TYPE
+                ) from None
+        withdrawals.record(event_id(agreement, record.originator_version), fact)
 
 
 def _check_withdrawal(
