@@ -13,6 +13,7 @@ Fixtures a user may override in a ``conftest.py``:
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,13 +22,12 @@ from typing import NoReturn
 
 import attrs
 import pytest
-from pytest_bdd.parser import Feature
 
-from ledger.application import Appended, Ledger
-from ledger.domain.state import AgreementState
-from ledger.errors import LedgerError
+from ledger import AgreementState, Appended, Ledger, LedgerError
 
-pytest_plugins = ["ledger.testing.steps"]
+# The steps need pytest-bdd (the package's ``test`` extra); without it the plugin stays quiet,
+# so that installing contract-ledger never breaks an unrelated pytest run.
+pytest_plugins = ["ledger.testing.steps"] if importlib.util.find_spec("pytest_bdd") else []
 
 MARKERS = {
     "history": "scenarios that pin the bundled OpenAI–Microsoft history",
@@ -48,11 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the scenario tags as markers (the project runs with ``--strict-markers``)."""
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
-
-
-def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Feature) -> None:
-    """Remember the feature file, so that steps read paths relative to it."""
-    request.node.stash[FEATURE_FILE] = Path(feature.filename)
 
 
 def fail(message: str) -> NoReturn:
