@@ -103,9 +103,12 @@ class Withdrawals:
         target = target_of(fact)
         self.withdrawn_by[target] = ident
         undone = self.facts.get(target)
-        if isinstance(fact, Retraction) and isinstance(undone, Correction):
-            if self.withdrawn_by.get(undone.corrects) == target:
-                del self.withdrawn_by[undone.corrects]
+        if (
+            isinstance(fact, Retraction)
+            and isinstance(undone, Correction)
+            and self.withdrawn_by.get(undone.corrects) == target
+        ):
+            del self.withdrawn_by[undone.corrects]
 
 
 def order(entry: Entry) -> tuple[date, int, int]:
