@@ -8,4 +8,5 @@ scenarios(
     "corrections.feature",
     "renegotiation.feature",
     "other_agreement.feature",
+    "whatif.feature",
 )

@@ -24,6 +24,7 @@ import attrs
 import pytest
 
 from ledger import AgreementState, Appended, Ledger, LedgerError
+from ledger.domain.whatif import WhatIf
 
 # The steps need pytest-bdd (the package's ``test`` extra); without it the plugin stays quiet,
 # so that installing contract-ledger never breaks an unrelated pytest run.
@@ -35,6 +36,7 @@ MARKERS = {
     "corrections": "scenarios about corrections, retractions and replay as known at a time",
     "renegotiation": "scenarios about renegotiations and their proposals",
     "generic": "scenarios about agreements other than the bundled one",
+    "whatif": "scenarios about hypotheses tried without writing them",
 }
 
 FEATURE_FILE = pytest.StashKey[Path]()
@@ -76,6 +78,8 @@ class LedgerContext:
     last_append: Attempt | None = None
     last_replay: Attempt | None = None
     times: dict[str, datetime] = attrs.field(factory=dict)
+    hypothesis: WhatIf | None = None
+    before_hypothesis: Snapshot = ()
 
     def path(self, relative: str) -> Path:
         """``relative`` to the feature file's directory (the working directory if unknown)."""

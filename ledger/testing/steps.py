@@ -34,6 +34,7 @@ from ledger import (
 )
 from ledger.domain.clauses import term_names
 from ledger.domain.codec import unstructure_terms
+from ledger.domain.difference import ClauseDifference
 from ledger.domain.events import DatedEvent
 from ledger.domain.state import (
     GovernanceRecord,
@@ -42,6 +43,7 @@ from ledger.domain.state import (
     RenegotiationStatus,
 )
 from ledger.domain.values import format_decimal
+from ledger.domain.whatif import WhatIf
 from ledger.testing.plugin import FEATURE_FILE, Attempt, LedgerContext, fail
 
 DAY = r"(?P<day>\d{4}-\d{2}-\d{2})"
@@ -137,6 +139,44 @@ def replayed(
         )
     except LedgerError as error:
         attempt.error = error
+
+
+@when(
+    step_re(
+        f'I replay(?: "{{agreement}}")? to {DAY} with '
+        '(?:proposal "{proposal}" accepted|the events in "{path}")'
+    ),
+    converters=AS_DATE,
+)
+def replayed_hypothetically(
+    ledger_context: LedgerContext,
+    day: date,
+    agreement: str | None,
+    proposal: str | None,
+    path: str | None,
+) -> None:
+    """Replay to ``day`` as if a proposal were accepted, or a file's events appended.
+
+    Nothing is written; a hypothesis that breaks a rule is kept as a refused replay.
+    """
+    what = f"proposal {proposal!r} accepted" if proposal else f"the events in {path!r}"
+    attempt = Attempt(f"replay to {day} with {what}")
+    ledger_context.last_replay = attempt
+    ledger_context.state = ledger_context.hypothesis = None
+    ledger_context.before_hypothesis = ledger_context.snapshot()
+    ledger = ledger_context.ledger
+    try:
+        if proposal is not None:
+            result = ledger.what_if(day, proposal=proposal, agreement=agreement)
+        else:
+            result = ledger.what_if_file(
+                str(ledger_context.path(path or "")), day, agreement=agreement
+            )
+    except LedgerError as error:
+        attempt.error = error
+        return
+    ledger_context.hypothesis = result
+    ledger_context.state = result.hypothetical
 
 
 # -- Then: clauses ---------------------------------------------------------------
@@ -508,6 +548,74 @@ def agreements_held(ledger_context: LedgerContext, ids: str) -> None:
 
 
 # -- helpers: appending ------------------------------------------------------------
+
+
+# -- Then: what-if -----------------------------------------------------------------
+
+
+@then(
+    step_re(
+        'compared with the actual agreement, term "{term}" of clause "{clause}" '
+        'changes from "{before}" to "{after}"'
+    )
+)
+def term_would_change(
+    ledger_context: LedgerContext, term: str, clause: str, before: str, after: str
+) -> None:
+    """The hypothesis changes one term of a clause, from one value to another."""
+    change = _clause_difference(ledger_context, clause)
+    found = change.terms.get(term)
+    got = (_plain(found.before), _plain(found.after)) if found else None
+    if got is None or not (_same_plain(got[0], before) and _same_plain(got[1], after)):
+        terms = {name: (_plain(v.before), _plain(v.after)) for name, v in change.terms.items()}
+        fail(
+            f"expected term {term!r} of clause {clause!r} to change from {before!r} to "
+            f"{after!r}, but the changes are: {terms or 'none'}"
+        )
+
+
+@then(
+    step_re(
+        'compared with the actual agreement, clause "{clause}" is (?P<change>added|removed|amended)'
+    )
+)
+def clause_would_change(ledger_context: LedgerContext, clause: str, change: str) -> None:
+    """The hypothesis adds, removes or amends a clause."""
+    found = _clause_difference(ledger_context, clause)
+    if found.change != change:
+        fail(f"expected clause {clause!r} to be {change}, but it is {found.change}")
+
+
+@then("compared with the actual agreement, nothing changes")
+def nothing_would_change(ledger_context: LedgerContext) -> None:
+    """The hypothesis leaves the agreement on that date as it is."""
+    difference = _hypothesis(ledger_context).difference
+    if not difference.is_empty():
+        fail(f"expected no change, but the hypothesis changes: {difference}")
+
+
+@then("nothing was written")
+def nothing_written(ledger_context: LedgerContext) -> None:
+    """The what-if left every stored event as it was."""
+    _hypothesis(ledger_context)
+    if ledger_context.snapshot() != ledger_context.before_hypothesis:
+        fail("expected the what-if to write nothing, but the store's events changed")
+
+
+def _hypothesis(context: LedgerContext) -> WhatIf:
+    context.current()
+    if context.hypothesis is None:
+        fail('expected a what-if: add `When I replay to 2026-01-01 with proposal "…" accepted`')
+    return context.hypothesis
+
+
+def _clause_difference(context: LedgerContext, clause: str) -> ClauseDifference:
+    difference = _hypothesis(context).difference
+    found = next((c for c in difference.clauses if c.id == clause), None)
+    if found is None:
+        changed = ", ".join(f"{c.id} ({c.change})" for c in difference.clauses) or "none"
+        fail(f"expected clause {clause!r} to differ, but the clauses that differ are: {changed}")
+    return found
 
 
 def _example(context: LedgerContext, example: str) -> list[Appended]:
