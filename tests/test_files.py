@@ -275,12 +275,6 @@ events:
             "not a term of a veto clause (expected holder, over)"
         )
 
-    @pytest.mark.xfail(
-        reason="BUG: codec.structure_terms refuses 'over: null' on a veto clause with "
-        "\"unexpected value ('NoneType' object is not iterable)\"; DESIGN lets any unknown "
-        "term be null",
-        strict=True,
-    )
     def test_an_unknown_veto_scope_may_be_null(self) -> None:
         """A term the source leaves unknown may be null, ``over`` included."""
         text = as_json(
@@ -313,11 +307,6 @@ events:
         """A document that is not a file of events says what it expected."""
         assert error_of(text).startswith(f"file.yaml: {problem}")
 
-    @pytest.mark.xfail(
-        reason="BUG: files._load refuses NaN/Infinity in JSON while loading, so the line "
-        "('expected JSON: NaN is not a number the ledger accepts') names no event or field",
-        strict=True,
-    )
     def test_nan_in_json_names_its_event_and_field(self) -> None:
         """A JSON NaN amount is refused like any bad amount: with its event and field."""
         text = as_json([INVESTMENT]).replace('"amount": "10"', '"amount": NaN')
@@ -418,11 +407,6 @@ class TestRoundTrip:
             assert plain["type"] == fact.TYPE
             assert structure_fact(plain) == fact
 
-    @pytest.mark.xfail(
-        reason="BUG: dump_yaml writes U+0085 (NEL, e.g. a cp1252 ellipsis read as Latin-1) "
-        "unescaped and PyYAML reads it back as a space, so the text changes",
-        strict=True,
-    )
     def test_yaml_keeps_a_next_line_character(self) -> None:
         """Every character of a note survives ``dump_yaml``."""
         file = parse_document({"agreement": "acme-globex", "events": [with_fields(note="a\x85b")]})

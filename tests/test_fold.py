@@ -197,11 +197,6 @@ class TestInvestments:
         assert total.amount == Decimal(100)
         assert on(agreement, "2020-01-31").investments == {}
 
-    @pytest.mark.xfail(
-        reason="BUG: Money.__add__ uses the default 28-digit Decimal context, so totals of "
-        "amounts within the 18+12 digit limits are rounded",
-        strict=True,
-    )
     def test_totals_of_amounts_at_the_digit_limits_are_exact(self) -> None:
         """Two amounts within 18 integer and 12 fractional digits add up exactly."""
         agreement = log(

@@ -139,12 +139,6 @@ class TestDates:
             append(ledger, self.backdating_correction())
         assert ledger.history() == before
 
-    @pytest.mark.xfail(
-        reason="BUG: a timeline rule broken by a correction's replacement is located at the "
-        "replacement ('event 1 (investment): effective_on') instead of the file's event "
-        "('event 1 (correction): replacement.effective_on'), unlike shape errors",
-        strict=True,
-    )
     def test_a_refused_correction_is_located_at_its_replacement(self, ledger: Ledger) -> None:
         """The error names the correction and the replacement's field, as shape errors do."""
         append(ledger, investment("2020-05-01"))
@@ -388,11 +382,6 @@ class TestMoney:
         totals = ledger.state_at(date(2021, 1, 1)).investments
         assert totals[("acme", "globex", "USD")].total.amount == Decimal(str(amount))
 
-    @pytest.mark.xfail(
-        reason="BUG: parse_decimal reads a float by repr(), which uses an exponent below 1e-4 "
-        "and from 1e16, so a plain JSON/YAML number such as 0.00001 is refused as an exponent",
-        strict=True,
-    )
     def test_a_small_plain_json_number_is_accepted(self, ledger: Ledger, tmp_path: Path) -> None:
         """``"amount": 0.00001`` in a JSON file is a plain decimal and is accepted as such."""
         path = tmp_path / "small.json"
@@ -402,11 +391,6 @@ class TestMoney:
         totals = ledger.state_at(date(2021, 1, 1)).investments
         assert totals[("acme", "globex", "USD")].total.amount == Decimal("0.00001")
 
-    @pytest.mark.xfail(
-        reason="BUG: a JSON/YAML number written with an exponent (1e3, 1.0e+3) is accepted: "
-        "json.loads/yaml give a float whose repr has no exponent",
-        strict=True,
-    )
     def test_an_exponent_in_a_json_number_is_refused(self, ledger: Ledger, tmp_path: Path) -> None:
         """``"amount": 1e3`` in a JSON file is written with an exponent and is refused."""
         path = tmp_path / "exponent.json"
@@ -717,11 +701,6 @@ class TestBackdating:
         assert f"would break {AGREEMENT}#3 (amendment on 2021-06-01)" in str(caught.value)
         assert ledger.history() == before
 
-    @pytest.mark.xfail(
-        reason="BUG: timeline._culprit only looks at dated entries, so a retraction that breaks "
-        "a later event is reported as 'event 1: …' with no event type",
-        strict=True,
-    )
     def test_a_retraction_that_breaks_a_later_event_names_its_type(self, ledger: Ledger) -> None:
         """The error line names the retraction as the event at fault."""
         self.clause_added_then_amended(ledger)

@@ -17,7 +17,7 @@ import yaml
 
 from ledger.domain.codec import structure_fact, unstructure_fact
 from ledger.domain.events import AgreementOpened, Fact
-from ledger.domain.values import parse_slug
+from ledger.domain.values import NumberLiteral, parse_slug
 from ledger.errors import FileError, InvalidField
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -25,7 +25,14 @@ MAX_YAML_BYTES = 32 * 1024 * 1024
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader without the timestamp resolver."""
+    """The safe loader without the timestamp resolver, keeping floats as written."""
+
+
+def _float_literal(loader: yaml.SafeLoader, node: yaml.Node) -> NumberLiteral:
+    return NumberLiteral(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _float_literal)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -89,7 +96,7 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
     as_json = as_json or stripped.startswith(("{", "["))
     try:
         if as_json:
-            return json.loads(stripped, parse_constant=_refuse_constant)
+            return json.loads(stripped, parse_float=NumberLiteral, parse_constant=NumberLiteral)
         if len(text.encode("utf-8")) > MAX_YAML_BYTES:
             raise FileError(
                 name, f"expected YAML of at most {MAX_YAML_BYTES} bytes (use JSON for more)"
@@ -105,10 +112,6 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
         raise FileError(name, f"expected YAML: {_yaml_problem(error)}") from None
     except ValueError as error:
         raise FileError(name, f"expected JSON: {error}") from None
-
-
-def _refuse_constant(constant: str) -> object:
-    raise ValueError(f"{constant} is not a number the ledger accepts")
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
@@ -163,8 +166,12 @@ def _kind(value: object) -> str:
 
 
 def dump_yaml(file: AmendmentFile) -> str:
-    """The file as YAML, dates quoted so they read back as text."""
-    return yaml.safe_dump(file.to_plain(), sort_keys=False, allow_unicode=True)
+    """The file as YAML: readable Unicode, except where YAML would read a character back
+    as a line break (NEL, LS, PS), which only escapes keep."""
+    plain = file.to_plain()
+    text = json.dumps(plain, ensure_ascii=False)
+    readable = not any(char in text for char in "\x85\u2028\u2029")
+    return yaml.safe_dump(plain, sort_keys=False, allow_unicode=readable)
 
 
 def dump_json(file: AmendmentFile) -> str:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
-from ledger.errors import InputError
+from ledger.errors import InputError, StoreError
 
 DEFAULT_STORE = "ledger.sqlite"
 MEMORY = "memory:"
+# The topic under which eventsourcing finds the ledger's PostgreSQL recorder (see
+# ``_register_postgres_recorder``): the library's own, creating its tables once.
+POSTGRES_RECORDER_TOPIC = "ledger.adapters.store:CreateOnceRecorder"
 
 
 @attrs.frozen
@@ -69,7 +74,8 @@ class StoreLocation:
         database = parts.path.lstrip("/")
         if not parts.hostname or not database:
             raise InputError(
-                f"expected a store URL like postgresql://user@host:5432/database, got {self.display()!r}"
+                "expected a store URL like postgresql://user@host:5432/database, "
+                f"got {self.display()!r}"
             )
         options = parse_qs(parts.query)
         unknown = sorted(set(options) - {"schema"})
@@ -85,4 +91,83 @@ class StoreLocation:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_TIMEOUT": "5",
+            "APPLICATION_RECORDER_TOPIC": _register_postgres_recorder(),
         }
+
+
+@functools.cache
+def _register_postgres_recorder() -> str:
+    """Register (once) the recorder that creates the PostgreSQL tables under a lock.
+
+    eventsourcing runs ``CREATE TYPE``, ``CREATE TABLE IF NOT EXISTS`` and ``CREATE OR
+    REPLACE FUNCTION`` every time an application starts. Processes starting at once then
+    collide in PostgreSQL's catalogue ("tuple concurrently updated", duplicate key in
+    ``pg_type``). This recorder takes a transaction-level advisory lock first and runs
+    those statements only when the events table is missing, so the first process to
+    start creates the schema and the others (and readers without DDL rights) just use it.
+    Imported lazily: psycopg is only needed for PostgreSQL stores (the ``postgres`` extra).
+    """
+    from eventsourcing.utils import register_topic
+
+    try:
+        import psycopg
+        from eventsourcing.persistence import OperationalError
+        from eventsourcing.postgres import PostgresApplicationRecorder
+        from psycopg.errors import DuplicateObject
+    except ImportError:
+        raise StoreError(
+            "PostgreSQL stores need psycopg: pip install 'contract-ledger[postgres]'"
+        ) from None
+
+    class CreateOnceRecorder(PostgresApplicationRecorder):
+        """The library's PostgreSQL recorder; its tables are created once, under a lock."""
+
+        def __init__(self, datastore: Any, **kwargs: Any) -> None:
+            try:
+                super().__init__(datastore, **kwargs)
+            except OperationalError as error:
+                raise _explained(datastore, error) from None
+
+        def create_table(self) -> None:
+            try:
+                self._create_once()
+            except OperationalError as error:
+                raise _explained(self.datastore, error) from None
+
+        def _create_once(self) -> None:
+            schema = self.datastore.schema
+            qualified = f"{_quoted(schema)}.{_quoted(self.events_table_name)}"
+            with self.datastore.transaction(commit=True) as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                    (f"contract-ledger create {qualified}",),
+                )
+                cursor.execute("SELECT to_regclass(%s) AS found", (qualified,))
+                row: Any = cursor.fetchone()
+                if row is None or row["found"] is None:
+                    for statement in self.sql_create_statements:
+                        try:
+                            with cursor.connection.transaction():  # a savepoint
+                                cursor.execute(statement, prepare=False)
+                        except DuplicateObject:  # a type left behind by a dropped table
+                            continue
+            self.datastore.register_type_adapters()
+
+    def _explained(datastore: Any, error: Exception) -> Exception:
+        """The pool only says it "couldn't get a connection": ask the server why."""
+        settings = dict(datastore.pool.kwargs or {})
+        settings.pop("row_factory", None)
+        try:
+            psycopg.connect(**settings, connect_timeout=5).close()
+        except psycopg.Error as refusal:
+            lines = str(refusal).strip().splitlines()
+            if lines:
+                return OperationalError(lines[0])
+        return error
+
+    register_topic(POSTGRES_RECORDER_TOPIC, CreateOnceRecorder)
+    return POSTGRES_RECORDER_TOPIC
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

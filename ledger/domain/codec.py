@@ -43,6 +43,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.values import (
     Money,
+    NumberLiteral,
     Percent,
     format_decimal,
     parse_date,
@@ -115,13 +116,24 @@ def _amend_clause(raw: Mapping[str, Any]) -> AmendClause:
     unknown = set(raw) - {"amend", "terms", "until"}
     if unknown:
         raise InvalidField(sorted(unknown)[0], "unknown field (expected amend, terms, until)")
-    terms = at_path("terms", lambda: dict(_mapping(raw.get("terms") or {}, "a mapping of terms")))
+    terms = at_path("terms", lambda: _as_written(_mapping(raw.get("terms") or {}, "terms")))
     until = at_path("until", lambda: _optional_date(raw.get("until")))
     if not terms and until is None:
         raise InvalidField("amend", "expected the terms it changes and/or a new until, got neither")
     return AmendClause(
         id=at_path("amend", lambda: parse_slug(raw["amend"], "")), terms=terms, until=until
     )
+
+
+def _as_written(value: Any) -> Any:
+    """Plain data with every number written in a file checked and kept as decimal text."""
+    if isinstance(value, NumberLiteral):
+        return format_decimal(parse_decimal(value, ""))
+    if isinstance(value, Mapping):
+        return {key: at_path(str(key), partial(_as_written, item)) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [at_path(f"[{i}]", partial(_as_written, item)) for i, item in enumerate(value)]
+    return value
 
 
 def _change(value: object, _: type) -> Change:
@@ -186,7 +198,8 @@ def structure_terms(kind: ClauseKind, raw: object) -> Terms:
     if unknown:
         expected = ", ".join(term_names(kind))
         raise InvalidField(unknown[0], f"not a term of a {kind.value} clause (expected {expected})")
-    return _structure(dict(mapping), TERMS_OF[kind])
+    known = {name: value for name, value in mapping.items() if value is not None}
+    return _structure(known, TERMS_OF[kind])
 
 
 def amended_terms(kind: ClauseKind, current: Terms, changes: Mapping[str, Any]) -> Terms:

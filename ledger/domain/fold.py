@@ -58,6 +58,7 @@ class Entry:
     id: str
     seq: int
     fact: DatedFact
+    replacing: bool = False  # the fact is a correction's replacement
 
     @property
     def effective_on(self) -> date:

@@ -78,7 +78,8 @@ def known(agreement: str, records: Sequence[Recorded], at: datetime | None = Non
         ident = event_id(agreement, record.originator_version)
         dated = _dated(record.fact)
         if dated is not None and ident not in withdrawn_by:
-            entries.append(Entry(ident, record.originator_version, dated))
+            replacing = isinstance(record.fact, Correction)
+            entries.append(Entry(ident, record.originator_version, dated, replacing))
     entries.sort(key=order)
     return Timeline(agreement, tuple(entries), withdrawn_by)
 
@@ -171,11 +172,30 @@ def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     refused too; the error names the new event at fault (1-based within its batch).
     """
     _check_withdrawals(agreement, records, first_new)
+    batch = Batch(first_new, {r.originator_version: r.fact.TYPE for r in records[first_new - 1 :]})
     entries = known(agreement, records).entries
     opened_on = _opening_date(entries)
     state: AgreementState | None = None
     for entry in entries:
-        state = _checked(partial(step, state, entry, opened_on), entry, entries, first_new)
+        state = _checked(partial(step, state, entry, opened_on), entry, entries, batch)
+
+
+@attrs.frozen
+class Batch:
+    """The events being appended: from version ``first``, with their types."""
+
+    first: int
+    types: dict[int, str]
+
+    def index(self, seq: int) -> int:
+        """The 1-based place of an event in its batch (its file)."""
+        return seq - self.first + 1
+
+    def blame(self, error: InvalidField, entry: Entry) -> InvalidField:
+        """``error``, raised by folding a new ``entry``, placed at that entry's event."""
+        if entry.replacing:
+            return error.within("replacement").located(self.index(entry.seq), "correction")
+        return error.located(self.index(entry.seq), entry.fact.TYPE)
 
 
 def _opening_date(entries: Sequence[Entry]) -> str:
@@ -187,28 +207,28 @@ def _checked(
     attempt: Callable[[], AgreementState],
     entry: Entry,
     entries: Sequence[Entry],
-    first_new: int,
+    batch: Batch,
 ) -> AgreementState:
     try:
         return attempt()
     except InvalidField as error:
-        if entry.seq >= first_new:
-            raise error.located(_index(entry.seq, first_new), entry.fact.TYPE) from None
-        culprit = _culprit(entry, entries, first_new)
+        if entry.seq >= batch.first:
+            raise batch.blame(error, entry) from None
+        culprit = _culprit(entry, entries, batch)
         raise RuleViolation(
             error.path,
             f"{error.problem} — this would break {entry.id} ({entry.fact.TYPE} on "
             f"{entry.effective_on}), recorded earlier",
-            event_index=_index(culprit.seq, first_new) if culprit else 1,
-            event_type=culprit.fact.TYPE if culprit else None,
+            event_index=batch.index(culprit),
+            event_type=batch.types[culprit],
         ) from None
 
 
-def _culprit(broken: Entry, entries: Sequence[Entry], first_new: int) -> Entry | None:
-    """The new event that most plausibly breaks ``broken``: the last new one before it."""
-    new = [e for e in entries if e.seq >= first_new]
-    before = [e for e in new if order(e) < order(broken)]
-    return before[-1] if before else (new[0] if new else None)
+def _culprit(broken: Entry, entries: Sequence[Entry], batch: Batch) -> int:
+    """The new event that most plausibly breaks ``broken``: the last new one dated before
+    it, else the batch's first (a retraction, say, which has no date)."""
+    before = [e.seq for e in entries if e.seq >= batch.first and order(e) < order(broken)]
+    return before[-1] if before else batch.first
 
 
 def _index(seq: int, first_new: int) -> int:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation
 
 import attrs
 
@@ -56,15 +57,34 @@ class DatePrecision(enum.Enum):
         return f"{day.year:04d}"
 
 
+@attrs.frozen(repr=False)
+class NumberLiteral:
+    """A number as written in a file, kept as text so that its form can be checked."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+# Sums of amounts at the digit limits need more than Python's default 28 digits.
+EXACT = Context(prec=2 * (MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS), traps=[Inexact])
+
+
 def parse_decimal(value: object, path: str) -> Decimal:
     """A finite plain decimal within the ledger's digit limits, from text or a number.
 
-    A number read from YAML or JSON is taken by its shortest decimal form, so
-    ``0.1`` stays ``0.1``; exponents, NaN and infinities are refused.
+    A number written in a file must be in plain notation (exponents, NaN and
+    infinities are refused); a float given in code is read by its shortest decimal form.
     """
-    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal, NumberLiteral)):
         raise InvalidField(path, f"expected a plain decimal number, got {value!r}")
-    text = repr(value) if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidField(path, f"expected a finite number, got '{value!r}'")
+        text = f"{Decimal(repr(value)):f}"
+    else:
+        text = value.text if isinstance(value, NumberLiteral) else str(value)
     if not _PLAIN_DECIMAL.fullmatch(text.strip()):
         raise InvalidField(path, f"expected a plain decimal number (no exponent), got {text!r}")
     try:
@@ -142,7 +162,7 @@ class Money:
     def __add__(self, other: Money) -> Money:
         if other.currency != self.currency:  # pragma: no cover - totals are per currency
             raise ValueError(f"cannot add {other.currency} to {self.currency}")
-        return Money(self.amount + other.amount, self.currency)
+        return Money(EXACT.add(self.amount, other.amount), self.currency)
 
     def __str__(self) -> str:
         return f"{format_decimal(self.amount)} {self.currency}"
