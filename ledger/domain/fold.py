@@ -167,8 +167,10 @@ def _(fact: Governance, state: AgreementState, entry: Entry) -> AgreementState:
         _require_party(state, f"approved_by[{index}]", approver)
     vetoes = [
         clause
-        for clause in state.clauses_in_force(fact.effective_on)
-        if isinstance(clause.terms, VetoTerms) and fact.kind.value in clause.terms.over
+        for clause in state.clauses.values()
+        if isinstance(clause.terms, VetoTerms)
+        and fact.kind.value in clause.terms.over
+        and clause.in_force_on(fact.effective_on)
     ]
     for clause in vetoes:
         holder = clause.terms.holder  # type: ignore[union-attr]  # filtered to VetoTerms above
