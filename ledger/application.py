@@ -14,12 +14,12 @@ from typing import Any
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
 from ledger.adapters.files import AmendmentFile, parse_text, read_file
+from ledger.adapters.integrity import verify_rows
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
-from ledger.domain import chain
 from ledger.domain.agreement import Agreement, agreement_uuid, project_agreement
 from ledger.domain.difference import Difference, difference
 from ledger.domain.events import AgreementOpened, Fact
@@ -33,13 +33,14 @@ from ledger.errors import (
     ConcurrencyError,
     FileError,
     InputError,
-    IntegrityFailure,
     InvalidField,
     StoreError,
 )
 
 EXAMPLES = ("openai-microsoft",)
-MAX_ATTEMPTS = 30
+RETRY_SECONDS = 60
+BASE_PAUSE = 0.002
+MAX_PAUSE = 0.25
 
 
 class LedgerApplication(Application[uuid.UUID]):
@@ -116,24 +117,27 @@ class Ledger:
 
     def agreements(self) -> list[str]:
         """The ids of the agreements in the store, in the order they were opened."""
-        found: list[str] = []
-        start = 1
+        found = []
+        for row in self._opening_rows():
+            fact = self._app.mapper.to_domain_event(row).fact
+            if isinstance(fact, AgreementOpened):
+                found.append(fact.agreement)
+        return found
+
+    def _opening_rows(self) -> list[Notification]:
+        rows: list[Notification] = []
         while True:
             batch = self._store(
                 partial(
                     self._app.recorder.select_notifications,
-                    start=start,
+                    start=rows[-1].id + 1 if rows else 1,
                     limit=500,
                     topics=[AgreementOpened.TOPIC],
                 )
             )
-            for notification in batch:
-                record = self._app.mapper.to_domain_event(notification)
-                if isinstance(record.fact, AgreementOpened):
-                    found.append(record.fact.agreement)
+            rows.extend(batch)
             if len(batch) < 500:
-                return found
-            start = batch[-1].id + 1
+                return rows
 
     def agreement(self, agreement: str | None = None) -> Agreement:
         """The log of ``agreement`` (may be omitted when the store holds just one)."""
@@ -255,24 +259,30 @@ class Ledger:
 
         Raises ``IntegrityFailure`` naming the first event that does not match.
         """
-        names = [agreement] if agreement else self.agreements()
         checked = 0
-        for name in names:
-            previous = chain.GENESIS
-            try:
-                log = self.agreement(name)
-            except (InvalidField, StoreError) as error:
-                raise IntegrityFailure(f"{name}: a stored event cannot be read: {error}") from None
-            for record in log.records:
-                expected = chain.link(previous, record.fact, record.timestamp)
-                if record.digest != expected:
-                    raise IntegrityFailure(
-                        f"{event_id(name, record.originator_version)} does not match its chain "
-                        f"(stored digest {record.digest[:12]}…, content gives {expected[:12]}…)"
-                    )
-                previous = record.digest
-                checked += 1
+        for name, aggregate_id in self._opened(agreement):
+            rows = self._store(partial(self._app.recorder.select_events, aggregate_id))
+            checked += verify_rows(name, rows, self._app.mapper)
         return checked
+
+    def _opened(self, agreement: str | None) -> list[tuple[str, uuid.UUID]]:
+        """The agreements' names and aggregate ids, read from the opening rows themselves.
+
+        A name that cannot be read is shown as the aggregate id, so that a damaged opening
+        is reported by ``verify`` rather than hiding its agreement.
+        """
+        if agreement is not None:
+            return [(agreement, agreement_uuid(agreement))]
+        opened = []
+        for row in self._opening_rows():
+            aggregate_id = uuid.UUID(str(row.originator_id))
+            try:
+                fact = self._app.mapper.to_domain_event(row).fact
+                name = fact.agreement if isinstance(fact, AgreementOpened) else str(aggregate_id)
+            except Exception:  # verify names the damaged row itself
+                name = str(aggregate_id)
+            opened.append((name, aggregate_id))
+        return opened
 
     # -- writing -----------------------------------------------------------
 
@@ -286,27 +296,29 @@ class Ledger:
         if not facts:
             raise InputError("expected at least one event to append, got none")
         name = _agreement_named(facts, agreement)
-        for attempt in range(MAX_ATTEMPTS):
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
             log = self._existing(name) if name is not None else self.agreement(None)
             new = self._recorded(log, facts)
             try:
                 self._store(partial(self._app.save, *new))
             except IntegrityError:
-                # Jitter spreads out writers that collided; it protects nothing.
-                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311
+                attempt += 1
+                if time.monotonic() >= deadline:
+                    break
+                # Exponential back-off with full jitter spreads out writers that collided.
+                pause = min(MAX_PAUSE, BASE_PAUSE * 2**attempt)
+                time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not security
                 continue
-            opened = (
-                new[0].fact.agreement
-                if isinstance(new[0].fact, AgreementOpened) and log is None
-                else None
-            )
-            label = opened or (log.agreement if log else "")
+            # Without a log, the batch opened the agreement it names.
+            label = log.agreement if log is not None else str(name)
             return [
                 Appended(event_id(label, r.originator_version), r.timestamp, r.fact) for r in new
             ]
         raise ConcurrencyError(
-            f"other writers kept appending to {name!r}; gave up after {MAX_ATTEMPTS} attempts "
-            "without writing anything — try again"
+            f"other writers kept appending to {name!r}; gave up after {attempt} attempts in "
+            f"{RETRY_SECONDS} s without writing anything — try again"
         )
 
     def append_file(
