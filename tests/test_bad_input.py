@@ -556,18 +556,6 @@ def test_bad_file_refused_by_the_cli(
     assert not marker.exists()
 
 
-NEEDS_SURROGATES = (
-    "needs: the codec's text hook (codec._strict_str) to refuse strings that UTF-8 cannot "
-    "encode (lone surrogates, which JSON can spell as \\ud800) with InvalidField naming the "
-    "field; today chain.canonical raises UnicodeEncodeError: exit 1 'unexpected error'"
-)
-NEEDS_ASCII_DIGITS = (
-    "needs: values._PLAIN_DECIMAL (and _ISO_DATE) to match ASCII digits only ([0-9] or "
-    "re.ASCII): Python's \\d accepts '١٢٣' and Decimal reads it as 123"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NEEDS_SURROGATES)
 @pytest.mark.parametrize("field", ["note", "source.citation", "source.quote"])
 def test_lone_surrogate_is_bad_input(
     store: str, ledger: Ledger, tmp_path: Path, field: str
@@ -582,14 +570,6 @@ def test_lone_surrogate_is_bad_input(
     assert store_rows(store) == before
 
 
-NEEDS_LIST_NOT_STRING = (
-    "needs: the codec to refuse a string or mapping where a list is expected (cattrs turns "
-    "people: 'Sam Altman' into ('S', 'a', 'm', …) and a mapping into its keys): a strict "
-    "hook for tuple[str, ...] accepting only list/tuple"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NEEDS_LIST_NOT_STRING)
 @pytest.mark.parametrize(
     ("event", "field"),
     [
@@ -619,11 +599,6 @@ def test_string_is_not_a_list(
     assert store_rows(store) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs: OwnershipChange.entity (and profit_share terms' entity) parsed as an id "
-    "(values.parse_slug): today entity '' is accepted and recorded",
-)
 def test_empty_entity_is_bad_input(store: str, ledger: Ledger, tmp_path: Path) -> None:
     path = tmp_path / "entity.yaml"
     path.write_bytes(as_yaml(document([with_value(BASE["ownership_change"], "entity", "")])))
@@ -633,7 +608,6 @@ def test_empty_entity_is_bad_input(store: str, ledger: Ledger, tmp_path: Path) -
     assert store_rows(store) == before
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_ASCII_DIGITS)
 @pytest.mark.parametrize(
     ("kind", "field", "digits"),
     [

@@ -61,7 +61,19 @@ converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
 def _strict_str(value: object, _: type) -> str:
     if not isinstance(value, str):
         raise InvalidField("", f"expected text, got {value!r}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidField(
+            "", f"expected text UTF-8 can store, got a lone surrogate at character {error.start}"
+        ) from None
     return value
+
+
+def _text_list(value: object, _: type) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise InvalidField("", f"expected a list of text, got {value!r}")
+    return tuple(at_path(f"[{i}]", partial(_strict_str, item, str)) for i, item in enumerate(value))
 
 
 def _strict_bool(value: object, _: type) -> bool:
@@ -248,7 +260,7 @@ def _check_shape(fact: Fact) -> None:
     changes = getattr(fact, "changes", None)
     if changes is not None and not changes:
         raise InvalidField("changes", "expected at least one change, got none")
-    for name in ("agreement", "renegotiation", "proposal", "accepted"):
+    for name in ("agreement", "renegotiation", "proposal", "accepted", "entity"):
         value = getattr(fact, name, None)
         if isinstance(value, str):
             at_path(name, partial(parse_slug, value, ""))
@@ -272,6 +284,7 @@ def unstructure_fact(fact: Fact) -> dict[str, Any]:
 
 def _register() -> None:
     converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook_func(lambda cls: cls == tuple[str, ...], _text_list)
     converter.register_structure_hook(bool, _strict_bool)
     converter.register_structure_hook(Decimal, lambda v, _: parse_decimal(v, ""))
     converter.register_unstructure_hook(Decimal, format_decimal)

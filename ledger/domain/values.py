@@ -14,10 +14,10 @@ from ledger.errors import InvalidField
 
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 12
-_PLAIN_DECIMAL = re.compile(r"[+-]?\d+(\.\d+)?")
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Confidence(enum.Enum):
