@@ -254,9 +254,10 @@ def whatif(
 
         _print_json(whatif_json(hypothesis))
     else:
-        from ledger.adapters.render import console, show_difference
+        from ledger.adapters.render import console, show_difference, show_side_by_side
 
         out = console()
+        show_side_by_side(hypothesis.baseline, hypothesis.hypothetical, out)
         ids = ", ".join(ident for ident, _ in hypothesis.events)
         show_difference(
             f"On {as_of}, the hypothesis ({ids}) would change the actual agreement:",

@@ -169,6 +169,36 @@ def show_difference(title: str, diff: Difference, out: Console) -> None:
         out.print(table)
 
 
+def show_side_by_side(actual: AgreementState, hypothetical: AgreementState, out: Console) -> None:
+    """The actual and the hypothetical agreement on one date, clause by clause."""
+    table = _table(
+        f"On {actual.as_of}: actual and hypothetical", "Clause", "Actual", "Hypothetical"
+    )
+    was = {c.id: c for c in actual.clauses_in_force()}
+    now = {c.id: c for c in hypothetical.clauses_in_force()}
+    for clause_id in sorted(set(was) | set(now)):
+        table.add_row(
+            clause_id,
+            _terms(unstructure_terms(was[clause_id].terms)) if clause_id in was else "not in force",
+            _terms(unstructure_terms(now[clause_id].terms)) if clause_id in now else "not in force",
+        )
+    for key in sorted(set(actual.stakes) | set(hypothetical.stakes)):
+        before, after = actual.stakes.get(key), hypothetical.stakes.get(key)
+        table.add_row(
+            f"stake: {key[0]} in {key[1]}",
+            str(before.percent) if before else "—",
+            str(after.percent) if after else "—",
+        )
+    for flow in sorted(set(actual.investments) | set(hypothetical.investments)):
+        first, second = actual.investments.get(flow), hypothetical.investments.get(flow)
+        table.add_row(
+            f"invested: {flow[0]} → {flow[1]} ({flow[2]})",
+            str(first.total) if first else "—",
+            str(second.total) if second else "—",
+        )
+    out.print(table)
+
+
 def summary(fact: Fact) -> str:
     """One line saying what an event records."""
     if isinstance(fact, AgreementOpened):
@@ -186,7 +216,8 @@ def summary(fact: Fact) -> str:
         return f"{fact.holder} holds {fact.percent} of {fact.entity}"
     if isinstance(fact, Governance):
         people = f" ({', '.join(fact.people)})" if fact.people else ""
-        return f"{fact.kind.value} at {fact.entity}{people}"
+        described = f": {fact.description}" if fact.description else ""
+        return f"{fact.kind.value} at {fact.entity}{people}{described}"
     if isinstance(fact, RenegotiationOpened):
         return f"{fact.renegotiation} opened by {fact.initiated_by}: {', '.join(fact.topics)}"
     if isinstance(fact, (ProposalRejected, ProposalWithdrawn)):
