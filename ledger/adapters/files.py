@@ -29,7 +29,9 @@ class _Loader(yaml.SafeLoader):
 
 
 def _float_literal(loader: yaml.SafeLoader, node: yaml.Node) -> NumberLiteral:
-    return NumberLiteral(str(loader.construct_scalar(node)))  # type: ignore[arg-type]
+    if not isinstance(node, yaml.ScalarNode):  # pragma: no cover - floats are scalars
+        raise yaml.constructor.ConstructorError(None, None, "expected a number", node.start_mark)
+    return NumberLiteral(str(loader.construct_scalar(node)))
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _float_literal)

@@ -166,14 +166,13 @@ def _(fact: Governance, state: AgreementState, entry: Entry) -> AgreementState:
     for index, approver in enumerate(fact.approved_by):
         _require_party(state, f"approved_by[{index}]", approver)
     vetoes = [
-        clause
+        (clause, clause.terms.holder)
         for clause in state.clauses.values()
         if isinstance(clause.terms, VetoTerms)
         and fact.kind.value in clause.terms.over
         and clause.in_force_on(fact.effective_on)
     ]
-    for clause in vetoes:
-        holder = clause.terms.holder  # type: ignore[union-attr]  # filtered to VetoTerms above
+    for clause, holder in vetoes:
         if holder is not None and holder not in fact.approved_by:
             raise RuleViolation(
                 "approved_by",

@@ -60,21 +60,18 @@ def history(
     for entry in entries.values():
         if isinstance(entry.fact, (Correction, Retraction)):
             followers.setdefault(target_of(entry.fact), []).append(entry)
-    dated = sorted(
-        (e for e in entries.values() if isinstance(e.fact, DatedEvent)),
-        key=_order_key,
-    )
+    dated = [
+        (Entry(e.id, e.version, e.fact), e)
+        for e in entries.values()
+        if not isinstance(e.fact, (Correction, Retraction))
+    ]
+    dated.sort(key=lambda pair: order(pair[0]))
     ordered: list[HistoryEntry] = []
-    for entry in dated:
-        if (start is None or entry.effective_on >= start) and (  # type: ignore[operator]
-            end is None or entry.effective_on <= end  # type: ignore[operator]
-        ):
+    for placed, entry in dated:
+        day = placed.effective_on
+        if (start is None or day >= start) and (end is None or day <= end):
             _with_followers(entry, followers, ordered)
     return tuple(e for e in ordered if not kinds or e.fact.TYPE in kinds)
-
-
-def _order_key(entry: HistoryEntry) -> tuple[date, int, int]:
-    return order(Entry(entry.id, entry.version, entry.fact))  # type: ignore[arg-type]  # dated
 
 
 def _with_followers(
