@@ -134,7 +134,8 @@ def replay(
 def append(ctx: click.Context, file: str, agreement: str | None) -> None:
     """Append the events of a YAML or JSON file (- for standard input), atomically."""
     appended = _ledger(ctx, must_exist=False).append_file(file, agreement=agreement)
-    click.echo(f"Appended {len(appended)} events ({appended[0].id} … {appended[-1].id})")
+    count = f"{len(appended)} event" + ("s" if len(appended) != 1 else "")
+    click.echo(f"Appended {count} ({appended[0].id} … {appended[-1].id})")
 
 
 @cli.command()
