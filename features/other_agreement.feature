@@ -99,8 +99,22 @@ Feature: Any agreement between any parties: Acme and Globex
         - {type: ownership_change, effective_on: "2021-01-01", holder: orbit-capital, entity: globex,
            percent: "70.5", source: {citation: "Invented", confidence: reported}}
       """
-    Then the append is refused with a message containing "expected stakes in 'globex' to sum to at most 100, got 30% held by others + 70.5%"
+    Then the append is refused with a message containing "expected stakes in 'globex' to sum to at most 100, got 30% (acme) + 70.5% (orbit-capital)"
     And the ledger is unchanged
+
+  Scenario: A recapitalisation's ownership changes on one day may come in any order
+    Given the ledger holds the events in "amendments/acme-globex.yaml"
+    And these events are appended:
+      """
+      events:
+        - {type: ownership_change, effective_on: "2024-06-01", holder: orbit-capital, entity: globex,
+           percent: "75", source: {citation: "Invented", confidence: reported}}
+        - {type: ownership_change, effective_on: "2024-06-01", holder: acme, entity: globex,
+           percent: "25", source: {citation: "Invented", confidence: reported}}
+      """
+    When I replay to 2024-06-01
+    Then "orbit-capital" holds 75% of "globex"
+    And "acme" holds 25% of "globex"
 
   Scenario: A stake sold down to zero is no stake
     Given the ledger holds the events in "amendments/acme-globex.yaml"

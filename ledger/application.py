@@ -175,7 +175,7 @@ class Ledger:
     ) -> AgreementState:
         """The agreement on ``on``, as known at ``known_at`` (default: now)."""
         log = self.agreement(agreement)
-        known = known_at if known_at is not None else self._clock()
+        known = self._known(known_at)
         return state_at(log.agreement, log.records, on, known)
 
     def history(
@@ -190,7 +190,12 @@ class Ledger:
         """The recorded events, oldest effective date first, each withdrawal after its target."""
         log = self.agreement(agreement)
         return history(
-            log.agreement, log.records, known_at=known_at, start=start, end=end, kinds=kinds
+            log.agreement,
+            log.records,
+            known_at=None if known_at is None else self._known(known_at),
+            start=start,
+            end=end,
+            kinds=kinds,
         )
 
     def diff(
@@ -207,7 +212,7 @@ class Ledger:
                 f"expected the second date on or after the first, got {first} then {second}"
             )
         log = self.agreement(agreement)
-        known = known_at if known_at is not None else self._clock()
+        known = self._known(known_at)
         return difference(
             state_at(log.agreement, log.records, first, known),
             state_at(log.agreement, log.records, second, known),
@@ -227,7 +232,7 @@ class Ledger:
         Nothing is written. A hypothesis that breaks a rule is refused like an append.
         """
         log = self.agreement(agreement)
-        known = known_at if known_at is not None else self._clock()
+        known = self._known(known_at)
         hypothesis = list(facts)
         if proposal is not None:
             actual = state_at(log.agreement, log.records, on, known)
@@ -254,6 +259,12 @@ class Ledger:
             )
         except InvalidField as error:
             raise FileError(label, str(error)) from None
+
+    def _known(self, known_at: datetime | None) -> datetime:
+        """``known_at`` as an aware UTC time (a time without a zone is UTC); default: now."""
+        if known_at is None:
+            return self._clock()
+        return known_at.replace(tzinfo=UTC) if known_at.tzinfo is None else known_at
 
     def verify(self, agreement: str | None = None) -> int:
         """Check every stored event against the hash chain; the number of events checked.

@@ -272,9 +272,24 @@ class TestPercentages:
             [stake("2021-02-01", "globex", "globex-labs", "40.5")],
             RuleViolation,
             "percent",
-            "got 60% held by others + 40.5%",
+            "got 60% (acme) + 40.5% (globex)",
         )
         assert "'globex-labs'" in str(problem)
+
+    def test_a_recapitalisation_on_one_day_may_come_in_any_order(self, ledger: Ledger) -> None:
+        """60/40 becomes 70/30 in one file, the raise listed before the cut."""
+        append(
+            ledger,
+            stake("2021-01-01", "acme", "globex-labs", "60"),
+            stake("2021-01-01", "globex", "globex-labs", "40"),
+        )
+        append(
+            ledger,
+            stake("2022-01-01", "acme", "globex-labs", "70"),
+            stake("2022-01-01", "globex", "globex-labs", "30"),
+        )
+        stakes = ledger.state_at(date(2022, 1, 1)).stakes
+        assert stakes[("acme", "globex-labs")].percent.value == 70
 
     def test_stakes_in_different_entities_do_not_add_up(self, ledger: Ledger) -> None:
         """The sum is per entity."""
@@ -654,7 +669,7 @@ class TestBackdating:
             [stake("2021-03-01", "acme", "globex-labs", "60")],
             RuleViolation,
             "percent",
-            "got 60% held by others + 50%",
+            "got 60% (acme) + 50% (globex)",
         )
         assert "would break" in str(problem)
 

@@ -108,24 +108,36 @@ def difference(before: AgreementState, after: AgreementState) -> Difference:
 def _clauses(before: AgreementState, after: AgreementState) -> tuple[ClauseDifference, ...]:
     old = {c.id: c for c in before.clauses_in_force()}
     new = {c.id: c for c in after.clauses_in_force()}
-    found = []
+    found: list[ClauseDifference] = []
     for clause_id in sorted(set(old) | set(new)):
         was, now = old.get(clause_id), new.get(clause_id)
-        terms = _terms(was, now)
-        until = None if _until(was) == _until(now) else FromTo(_until(was), _until(now))
-        if was is not None and now is not None and not terms and until is None:
-            continue
-        change = "added" if was is None else "removed" if now is None else "amended"
-        found.append(
-            ClauseDifference(
-                id=clause_id,
-                change=change,
-                terms=terms,
-                until=until,
-                caused_by=_caused_by(clause_id, before, after),
-            )
-        )
+        caused_by = _caused_by(clause_id, before, after)
+        if was is not None and now is not None and _same_clause(was, now):
+            found.extend(_clause_change("amended", was, now, caused_by))
+        else:
+            # A clause removed and added again under the same id is two changes, not one.
+            found.extend(_clause_change("removed", was, None, caused_by))
+            found.extend(_clause_change("added", None, now, caused_by))
     return tuple(found)
+
+
+def _same_clause(was: ClauseState, now: ClauseState) -> bool:
+    return was.kind is now.kind and was.in_force_since == now.in_force_since
+
+
+def _clause_change(
+    change: str, was: ClauseState | None, now: ClauseState | None, caused_by: tuple[str, ...]
+) -> list[ClauseDifference]:
+    clause = now if now is not None else was
+    if clause is None:
+        return []
+    terms = _terms(was, now)
+    until = None if _until(was) == _until(now) else FromTo(_until(was), _until(now))
+    if change == "amended" and not terms and until is None:
+        return []
+    return [
+        ClauseDifference(id=clause.id, change=change, terms=terms, until=until, caused_by=caused_by)
+    ]
 
 
 def _terms(was: ClauseState | None, now: ClauseState | None) -> dict[str, FromTo]:

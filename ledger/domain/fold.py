@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import attrs
 
-from ledger.domain.clauses import AddClause, AmendClause, Change, RemoveClause, VetoTerms
+from ledger.domain.clauses import AddClause, AmendClause, Change, RemoveClause, Terms, VetoTerms
 from ledger.domain.codec import amended_terms
 from ledger.domain.events import (
     AgreementOpened,
@@ -44,7 +44,6 @@ from ledger.domain.state import (
     RenegotiationStatus,
     Stake,
 )
-from ledger.domain.values import Percent
 from ledger.errors import RuleViolation, at_path
 
 K = TypeVar("K")
@@ -56,9 +55,12 @@ class Entry:
     """An event in its place on the timeline: its id, recording position and fact."""
 
     id: str
-    seq: int
+    seq: int  # place in recording order (a replacement takes its original's)
     fact: DatedFact
     replacing: bool = False  # the fact is a correction's replacement
+    version: int = attrs.field(  # the version of the event that carries the fact
+        default=attrs.Factory(lambda self: self.seq, takes_self=True)
+    )
 
     @property
     def effective_on(self) -> date:
@@ -137,16 +139,8 @@ def _(fact: Amendment, state: AgreementState, entry: Entry) -> AgreementState:
 def _(fact: OwnershipChange, state: AgreementState, entry: Entry) -> AgreementState:
     _require_party(state, "holder", fact.holder)
     key = (fact.holder, fact.entity)
-    others = sum(
-        (s.percent.value for k, s in state.stakes.items() if k[1] == fact.entity and k != key),
-        Decimal(0),
-    )
-    if others + fact.percent.value > 100:
-        raise RuleViolation(
-            "percent",
-            f"expected stakes in {fact.entity!r} to sum to at most 100, got "
-            f"{Percent(others)} held by others + {fact.percent}",
-        )
+    # The sum of stakes is checked at the end of the day (``over_allocation``), so that
+    # a recapitalisation's changes on one date may come in any order.
     if fact.percent.value == 0:
         stakes = {k: s for k, s in state.stakes.items() if k != key}
     else:
@@ -219,6 +213,8 @@ def _(fact: Proposal, state: AgreementState, entry: Entry) -> AgreementState:
             "proposal",
             f"expected a new proposal id in {talks.id!r}, got {fact.proposal!r} again",
         )
+    for index, change in enumerate(fact.changes):
+        at_path(f"changes[{index}]", partial(_check_shape, state, change, entry.effective_on))
     proposal = ProposalState(
         id=fact.proposal,
         by=fact.by,
@@ -262,6 +258,18 @@ def _(fact: RenegotiationConcluded, state: AgreementState, entry: Entry) -> Agre
     return _put_talks(state, closed)
 
 
+def over_allocation(state: AgreementState) -> tuple[str, str] | None:
+    """An entity whose stakes sum to more than 100, with how they add up, if any."""
+    totals: dict[str, list[Stake]] = {}
+    for stake in state.stakes.values():
+        totals.setdefault(stake.entity, []).append(stake)
+    for entity, stakes in sorted(totals.items()):
+        if sum((s.percent.value for s in stakes), Decimal(0)) > 100:
+            parts = " + ".join(f"{s.percent} ({s.holder})" for s in stakes)
+            return entity, f"expected stakes in {entity!r} to sum to at most 100, got {parts}"
+    return None
+
+
 def apply_changes(
     state: AgreementState, changes: Iterable[Change], entry: Entry, path: str
 ) -> AgreementState:
@@ -279,17 +287,35 @@ def _change(state: AgreementState, change: Change, entry: Entry) -> AgreementSta
     return _remove(state, change, entry)
 
 
+def _check_shape(state: AgreementState, change: Change, day: date) -> None:
+    """The shape a proposed change must have when made: governance kinds that exist and,
+    for a clause in force that day, the names and types of the terms it amends. The
+    rules (parties, clauses in force…) are checked when the proposal is accepted."""
+    if isinstance(change, AddClause):
+        _check_veto_kinds(change.terms, "add.terms.over")
+        return
+    clause = state.clause_in_force(change.id, day)
+    if isinstance(change, AmendClause) and clause is not None:
+        terms = at_path("terms", lambda: amended_terms(clause.kind, clause.terms, change.terms))
+        _check_veto_kinds(terms, "terms.over")
+
+
+def _check_terms(state: AgreementState, terms: Terms, names: Iterable[str], path: str) -> None:
+    """The party terms among ``names`` name parties; a veto's kinds are governance kinds."""
+    for name in names:
+        value = getattr(terms, name, None)
+        if name in type(terms).PARTY_TERMS and value is not None:
+            _require_party(state, f"{path}.{name}", value)
+    _check_veto_kinds(terms, f"{path}.over")
+
+
 def _add(state: AgreementState, add: AddClause, entry: Entry) -> AgreementState:
     day = entry.effective_on
     if state.clause_in_force(add.id, day) is not None:
         raise RuleViolation("add.id", f"expected a clause id not in force on {day}, got {add.id!r}")
     if add.until is not None and add.until < day:
         raise RuleViolation("add.until", f"expected a date on or after {day}, got '{add.until}'")
-    for name in type(add.terms).PARTY_TERMS:
-        value = getattr(add.terms, name)
-        if value is not None:
-            _require_party(state, f"add.terms.{name}", value)
-    _check_veto_kinds(add.terms, "add.terms.over")
+    _check_terms(state, add.terms, type(add.terms).PARTY_TERMS, "add.terms")
     clause = ClauseState(
         id=add.id,
         kind=add.kind,
@@ -305,11 +331,7 @@ def _add(state: AgreementState, add: AddClause, entry: Entry) -> AgreementState:
 def _amend(state: AgreementState, amend: AmendClause, entry: Entry) -> AgreementState:
     clause = _in_force(state, amend.id, entry.effective_on, "amend")
     terms = at_path("terms", lambda: amended_terms(clause.kind, clause.terms, amend.terms))
-    for name in type(terms).PARTY_TERMS:
-        value = getattr(terms, name)
-        if name in amend.terms and value is not None:
-            _require_party(state, f"terms.{name}", value)
-    _check_veto_kinds(terms, "terms.over")
+    _check_terms(state, terms, tuple(amend.terms), "terms")
     if amend.until is not None and amend.until < entry.effective_on:
         raise RuleViolation(
             "until", f"expected a date on or after {entry.effective_on}, got '{amend.until}'"

@@ -8,9 +8,8 @@ recording order; withdrawn events are left out of folds known after the withdraw
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from functools import partial
 
 import attrs
 
@@ -19,10 +18,11 @@ from ledger.domain.events import (
     Correction,
     DatedFact,
     Fact,
+    OwnershipChange,
     Retraction,
     target_of,
 )
-from ledger.domain.fold import Entry, apply, opening
+from ledger.domain.fold import Entry, apply, opening, over_allocation
 from ledger.domain.state import AgreementState
 from ledger.errors import DateOutOfRange, InvalidField, RuleViolation
 
@@ -73,13 +73,19 @@ def known(agreement: str, records: Sequence[Recorded], at: datetime | None = Non
     for record in visible:
         withdrawals.record(event_id(agreement, record.originator_version), record.fact)
     withdrawn_by = withdrawals.withdrawn_by
+    place: dict[str, int] = {}  # a replacement takes its original's place in recording order
     entries = []
     for record in visible:
         ident = event_id(agreement, record.originator_version)
-        dated = _dated(record.fact)
+        fact = record.fact
+        replacing = isinstance(fact, Correction)
+        if isinstance(fact, Correction):
+            place[ident] = place.get(fact.corrects, record.originator_version)
+        else:
+            place[ident] = record.originator_version
+        dated = _dated(fact)
         if dated is not None and ident not in withdrawn_by:
-            replacing = isinstance(record.fact, Correction)
-            entries.append(Entry(ident, record.originator_version, dated, replacing))
+            entries.append(Entry(ident, place[ident], dated, replacing, record.originator_version))
     entries.sort(key=order)
     return Timeline(agreement, tuple(entries), withdrawn_by)
 
@@ -112,9 +118,10 @@ class Withdrawals:
             del self.withdrawn_by[undone.corrects]
 
 
-def order(entry: Entry) -> tuple[date, int, int]:
+def order(entry: Entry) -> tuple[date, int, int, int]:
     """The total order of the fold."""
-    return (entry.effective_on, 0 if isinstance(entry.fact, AgreementOpened) else 1, entry.seq)
+    opening = 0 if isinstance(entry.fact, AgreementOpened) else 1
+    return (entry.effective_on, opening, entry.seq, entry.version)
 
 
 def _dated(fact: Fact) -> DatedFact | None:
@@ -172,12 +179,23 @@ def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     refused too; the error names the new event at fault (1-based within its batch).
     """
     _check_withdrawals(agreement, records, first_new)
-    batch = Batch(first_new, {r.originator_version: r.fact.TYPE for r in records[first_new - 1 :]})
-    entries = known(agreement, records).entries
-    opened_on = _opening_date(entries)
-    state: AgreementState | None = None
-    for entry in entries:
-        state = _checked(partial(step, state, entry, opened_on), entry, entries, batch)
+    old = [r for r in records if r.originator_version < first_new]
+    new = [r for r in records if r.originator_version >= first_new]
+    batch = Batch(first_new, {r.originator_version: r.fact.TYPE for r in new})
+    try:
+        _fold_checked(agreement, records)
+    except _Broken as broken:
+        entry, error = broken.entry, broken.error
+        if entry.version >= first_new:
+            raise batch.blame(error, entry) from None
+        culprit = _culprit(agreement, old, new)
+        raise RuleViolation(
+            error.path,
+            f"{error.problem} — this would break {entry.id} ({entry.fact.TYPE} on "
+            f"{entry.effective_on}), recorded earlier",
+            event_index=batch.index(culprit.originator_version),
+            event_type=culprit.fact.TYPE,
+        ) from None
 
 
 @attrs.frozen
@@ -187,48 +205,71 @@ class Batch:
     first: int
     types: dict[int, str]
 
-    def index(self, seq: int) -> int:
+    def index(self, version: int) -> int:
         """The 1-based place of an event in its batch (its file)."""
-        return seq - self.first + 1
+        return version - self.first + 1
 
     def blame(self, error: InvalidField, entry: Entry) -> InvalidField:
         """``error``, raised by folding a new ``entry``, placed at that entry's event."""
         if entry.replacing:
-            return error.within("replacement").located(self.index(entry.seq), "correction")
-        return error.located(self.index(entry.seq), entry.fact.TYPE)
+            return error.within("replacement").located(self.index(entry.version), "correction")
+        return error.located(self.index(entry.version), entry.fact.TYPE)
+
+
+class _Broken(Exception):
+    """A rule broken while folding ``entry``."""
+
+    def __init__(self, entry: Entry, error: InvalidField) -> None:
+        super().__init__(str(error))
+        self.entry = entry
+        self.error = error
+
+
+def _fold_checked(agreement: str, records: Sequence[Recorded]) -> None:
+    """Fold every event known, raising ``_Broken`` at the first rule broken.
+
+    Stakes are summed at the end of each day, so that one day's ownership changes
+    (a recapitalisation) may come in any order.
+    """
+    entries = known(agreement, records).entries
+    opened_on = _opening_date(entries)
+    state: AgreementState | None = None
+    for position, entry in enumerate(entries):
+        try:
+            state = step(state, entry, opened_on)
+        except InvalidField as error:
+            raise _Broken(entry, error) from None
+        following = entries[position + 1] if position + 1 < len(entries) else None
+        if following is None or following.effective_on != entry.effective_on:
+            _check_day_end(state, entries[: position + 1], entry.effective_on)
+
+
+def _check_day_end(state: AgreementState, so_far: Sequence[Entry], day: date) -> None:
+    found = over_allocation(state)
+    if found is None:
+        return
+    entity, problem = found
+    changed = [
+        e
+        for e in so_far
+        if e.effective_on == day and isinstance(e.fact, OwnershipChange) and e.fact.entity == entity
+    ]
+    raise _Broken(changed[-1], RuleViolation("percent", problem))
+
+
+def _culprit(agreement: str, old: list[Recorded], new: list[Recorded]) -> Recorded:
+    """The first new event whose addition breaks the timeline."""
+    for count in range(1, len(new) + 1):
+        try:
+            _fold_checked(agreement, old + new[:count])
+        except _Broken:
+            return new[count - 1]
+    return new[0]  # pragma: no cover - the whole batch breaks it, so some prefix does
 
 
 def _opening_date(entries: Sequence[Entry]) -> str:
     dates = [e.effective_on for e in entries if isinstance(e.fact, AgreementOpened)]
     return str(dates[0]) if dates else "not yet"
-
-
-def _checked(
-    attempt: Callable[[], AgreementState],
-    entry: Entry,
-    entries: Sequence[Entry],
-    batch: Batch,
-) -> AgreementState:
-    try:
-        return attempt()
-    except InvalidField as error:
-        if entry.seq >= batch.first:
-            raise batch.blame(error, entry) from None
-        culprit = _culprit(entry, entries, batch)
-        raise RuleViolation(
-            error.path,
-            f"{error.problem} — this would break {entry.id} ({entry.fact.TYPE} on "
-            f"{entry.effective_on}), recorded earlier",
-            event_index=batch.index(culprit),
-            event_type=batch.types[culprit],
-        ) from None
-
-
-def _culprit(broken: Entry, entries: Sequence[Entry], batch: Batch) -> int:
-    """The new event that most plausibly breaks ``broken``: the last new one dated before
-    it, else the batch's first (a retraction, say, which has no date)."""
-    before = [e.seq for e in entries if e.seq >= batch.first and order(e) < order(broken)]
-    return before[-1] if before else batch.first
 
 
 def _index(seq: int, first_new: int) -> int:
@@ -266,7 +307,8 @@ def _check_withdrawal(
         raise RuleViolation(field, f"expected an event other than a retraction, got {target!r}")
     original_dated = _dated(original)
     opens = isinstance(original_dated, AgreementOpened)
-    if isinstance(fact, Retraction) and opens:
+    # Retracting the opening itself is refused; retracting a correction of it undoes that.
+    if isinstance(fact, Retraction) and isinstance(original, AgreementOpened):
         raise RuleViolation(
             field, f"expected an event other than the opening, got {target!r}; correct it instead"
         )

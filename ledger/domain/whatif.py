@@ -55,9 +55,13 @@ def what_if(log: Agreement, facts: Sequence[Fact], on: date, known_at: datetime)
 
 def acceptance(state: AgreementState, proposal: str) -> RenegotiationConcluded:
     """The event that would conclude ``proposal``'s renegotiation by accepting it on ``as_of``."""
-    for talks in state.renegotiations.values():
+    holders = [t for t in state.renegotiations.values() if t.proposal(proposal) is not None]
+    if len(holders) > 1:
+        names = ", ".join(sorted(t.id for t in holders))
+        raise InputError(f"proposal {proposal!r} was made in several renegotiations ({names})")
+    for talks in holders:
         made = talks.proposal(proposal)
-        if made is None:
+        if made is None:  # pragma: no cover - holders have it
             continue
         if made.status is not ProposalStatus.PENDING:
             raise InputError(f"proposal {proposal!r} is {made.status.value} on {state.as_of}")
