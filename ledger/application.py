@@ -166,7 +166,7 @@ class Ledger:
                 "load one with `ledger init --example openai-microsoft` or `ledger append FILE`"
             )
         raise AgreementNotFound(
-            "the store holds several agreements; name one (--agreement, or agreement=) of: "
+            "the store holds several agreements; name the one meant (--agreement): "
             + ", ".join(held)
         )
 
@@ -284,6 +284,7 @@ class Ledger:
         is reported by ``verify`` rather than hiding its agreement.
         """
         if agreement is not None:
+            self.agreement(agreement)  # an agreement the store does not hold is refused
             return [(agreement, agreement_uuid(agreement))]
         opened = []
         for row in self._opening_rows():
@@ -316,7 +317,7 @@ class Ledger:
         attempt = 0
         while True:
             log = self._existing(name) if name is not None else self.agreement(None)
-            new = self._recorded(log, facts)
+            new = self._recorded(log, facts, name)
             try:
                 self._store(partial(self._app.save, *new))
             except IntegrityError:
@@ -375,7 +376,14 @@ class Ledger:
         except AgreementNotFound:
             return None
 
-    def _recorded(self, log: Agreement | None, facts: Sequence[Fact]) -> list[Recorded]:
+    def _recorded(
+        self, log: Agreement | None, facts: Sequence[Fact], name: str | None
+    ) -> list[Recorded]:
+        if log is None and not isinstance(facts[0], AgreementOpened):
+            raise AgreementNotFound(
+                f"agreement: the store holds no agreement {name!r}; a file that opens one "
+                "starts with an agreement_opened event"
+            )
         if log is None:
             _, new = Agreement.open(facts, self._clock())
             return new

@@ -543,7 +543,11 @@ class TestWithdrawals:
         append(ledger, self.retraction(f"{AGREEMENT}#2"))
         field = "corrects" if kind == "correction" else "retracts"
         problem = refused(
-            ledger, [getattr(self, kind)(f"{AGREEMENT}#2")], RuleViolation, field, "which was"
+            ledger,
+            [getattr(self, kind)(f"{AGREEMENT}#2")],
+            RuleViolation,
+            field,
+            f"which {AGREEMENT}#3 already withdrew",
         )
         assert "not yet withdrawn" in str(problem)
 
@@ -556,7 +560,7 @@ class TestWithdrawals:
             [self.correction(f"{AGREEMENT}#2", "9")],
             RuleViolation,
             "corrects",
-            f"got '{AGREEMENT}#2', which was",
+            f"got '{AGREEMENT}#2', which {AGREEMENT}#3 already withdrew",
         )
 
     def test_an_event_withdrawn_earlier_in_the_same_batch(self, ledger: Ledger) -> None:
@@ -567,7 +571,7 @@ class TestWithdrawals:
             [self.retraction(f"{AGREEMENT}#2"), self.correction(f"{AGREEMENT}#2")],
             RuleViolation,
             "corrects",
-            "which was",
+            f"which {AGREEMENT}#3 already withdrew",
             index=2,
         )
 

@@ -25,7 +25,19 @@ MAX_YAML_BYTES = 32 * 1024 * 1024
 
 
 class _Loader(yaml.SafeLoader):
-    """The safe loader without the timestamp resolver, keeping floats as written."""
+    """The safe loader without the timestamp resolver, keeping floats as written, and
+    refusing a key written twice in one mapping (which would silently keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"found the key {key!r} twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _float_literal(loader: yaml.SafeLoader, node: yaml.Node) -> NumberLiteral:
@@ -98,7 +110,12 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
     as_json = as_json or stripped.startswith(("{", "["))
     try:
         if as_json:
-            return json.loads(stripped, parse_float=NumberLiteral, parse_constant=NumberLiteral)
+            return json.loads(
+                stripped,
+                parse_float=NumberLiteral,
+                parse_constant=NumberLiteral,
+                object_pairs_hook=_unique_keys,
+            )
         if len(text.encode("utf-8")) > MAX_YAML_BYTES:
             raise FileError(
                 name, f"expected YAML of at most {MAX_YAML_BYTES} bytes (use JSON for more)"
@@ -114,6 +131,14 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
         raise FileError(name, f"expected YAML: {_yaml_problem(error)}") from None
     except ValueError as error:
         raise FileError(name, f"expected JSON: {error}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    twice = next((key for key in keys if keys.count(key) > 1), None)
+    if twice is not None:
+        raise ValueError(f"found the key {twice!r} twice in one object")
+    return dict(pairs)
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:

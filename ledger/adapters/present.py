@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from ledger.domain.clauses import Change
-from ledger.domain.codec import unstructure_change, unstructure_fact, unstructure_terms
+from ledger.domain.codec import (
+    converter,
+    unstructure_change,
+    unstructure_fact,
+    unstructure_terms,
+)
 from ledger.domain.difference import Difference, FromTo
-from ledger.domain.events import Correction, DatedEvent, Fact
+from ledger.domain.events import DatedEvent, Fact
 from ledger.domain.history import HistoryEntry
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import format_decimal
@@ -165,9 +172,8 @@ def whatif_json(hypothesis: WhatIf) -> dict[str, Any]:
 
 
 def _effective(fact: Fact) -> str | None:
-    if isinstance(fact, DatedEvent):
-        return fact.effective_on.isoformat()
-    return fact.replacement.effective_on.isoformat() if isinstance(fact, Correction) else None
+    # As in the history: a correction or retraction has no date of its own.
+    return fact.effective_on.isoformat() if isinstance(fact, DatedEvent) else None
 
 
 def _from_to(change: FromTo) -> dict[str, Any]:
@@ -182,6 +188,10 @@ def history_json(entries: tuple[HistoryEntry, ...]) -> list[dict[str, Any]]:
 def history_item(entry: HistoryEntry) -> dict[str, Any]:
     """One event of the history."""
     plain = unstructure_fact(entry.fact)
+    for field in attrs.fields(type(entry.fact)):
+        # The stored form leaves defaults out; the history shows every field.
+        if field.name not in plain:
+            plain[field.name] = converter.unstructure(getattr(entry.fact, field.name))
     item: dict[str, Any] = {
         "id": entry.id,
         "type": plain.pop("type"),

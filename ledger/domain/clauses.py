@@ -11,6 +11,7 @@ from typing import Any, ClassVar, TypeAlias
 import attrs
 
 from ledger.domain.values import Money, Percent
+from ledger.errors import InvalidField
 
 
 class ClauseKind(enum.Enum):
@@ -26,6 +27,13 @@ class ClauseKind(enum.Enum):
 
 
 # A term the source leaves unknown is None: the ledger never guesses one.
+
+
+def _non_negative_multiple(
+    _instance: object, _attribute: attrs.Attribute[Decimal | None], value: Decimal | None
+) -> None:
+    if value is not None and value < 0:
+        raise InvalidField("cap_multiple", f"expected a non-negative multiple, got '{value}'")
 
 
 @attrs.frozen(kw_only=True)
@@ -60,7 +68,7 @@ class ProfitShareTerms:
     holder: str | None = None
     entity: str | None = None
     rate: Percent | None = None
-    cap_multiple: Decimal | None = None
+    cap_multiple: Decimal | None = attrs.field(default=None, validator=_non_negative_multiple)
 
 
 @attrs.frozen(kw_only=True)

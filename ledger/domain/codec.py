@@ -128,7 +128,9 @@ def _amend_clause(raw: Mapping[str, Any]) -> AmendClause:
     unknown = set(raw) - {"amend", "terms", "until"}
     if unknown:
         raise InvalidField(sorted(unknown)[0], "unknown field (expected amend, terms, until)")
-    terms = at_path("terms", lambda: _as_written(_mapping(raw.get("terms") or {}, "terms")))
+    terms = at_path(
+        "terms", lambda: _normalised_terms(_as_written(_mapping(raw.get("terms") or {}, "terms")))
+    )
     until = at_path("until", lambda: _optional_date(raw.get("until")))
     if not terms and until is None:
         raise InvalidField("amend", "expected the terms it changes and/or a new until, got neither")
@@ -146,6 +148,25 @@ def _as_written(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [at_path(f"[{i}]", partial(_as_written, item)) for i, item in enumerate(value)]
     return value
+
+
+def _normalised_terms(terms: dict[str, Any]) -> dict[str, Any]:
+    """Amended terms whose names mean a number or an amount in every kind, in plain form.
+
+    The other terms are checked against the clause's kind when the amendment applies.
+    """
+    plain = dict(terms)
+    for name in ("rate", "cap_multiple"):
+        if plain.get(name) is not None:
+            plain[name] = at_path(name, partial(_plain_number, plain[name]))
+    if plain.get("threshold") is not None:
+        money = at_path("threshold", partial(_money, plain["threshold"], Money))
+        plain["threshold"] = converter.unstructure(money)
+    return plain
+
+
+def _plain_number(value: object) -> str:
+    return format_decimal(parse_decimal(value, ""))
 
 
 def _change(value: object, _: type) -> Change:
@@ -272,6 +293,8 @@ def _check_shape(fact: Fact) -> None:
         if fact.outcome is Outcome.ABANDONED and fact.accepted is not None:
             raise InvalidField("accepted", "expected no accepted proposal when abandoned")
     if isinstance(fact, AgreementOpened):
+        if not fact.parties:
+            raise InvalidField("parties", "expected the agreement's parties, got none")
         for index, party in enumerate(fact.parties):
             at_path(f"parties[{index}].id", partial(parse_slug, party.id, ""))
 

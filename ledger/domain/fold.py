@@ -281,7 +281,7 @@ def apply_changes(
 
 def _change(state: AgreementState, change: Change, entry: Entry) -> AgreementState:
     if isinstance(change, AddClause):
-        return _add(state, change, entry)
+        return at_path("add", partial(_add, state, change, entry))
     if isinstance(change, AmendClause):
         return _amend(state, change, entry)
     return _remove(state, change, entry)
@@ -312,10 +312,10 @@ def _check_terms(state: AgreementState, terms: Terms, names: Iterable[str], path
 def _add(state: AgreementState, add: AddClause, entry: Entry) -> AgreementState:
     day = entry.effective_on
     if state.clause_in_force(add.id, day) is not None:
-        raise RuleViolation("add.id", f"expected a clause id not in force on {day}, got {add.id!r}")
+        raise RuleViolation("id", f"expected a clause id not in force on {day}, got {add.id!r}")
     if add.until is not None and add.until < day:
-        raise RuleViolation("add.until", f"expected a date on or after {day}, got '{add.until}'")
-    _check_terms(state, add.terms, type(add.terms).PARTY_TERMS, "add.terms")
+        raise RuleViolation("until", f"expected a date on or after {day}, got '{add.until}'")
+    _check_terms(state, add.terms, type(add.terms).PARTY_TERMS, "terms")
     clause = ClauseState(
         id=add.id,
         kind=add.kind,

@@ -283,7 +283,7 @@ def _check_withdrawals(agreement: str, records: Sequence[Recorded], first_new: i
         fact = record.fact
         if isinstance(fact, (Correction, Retraction)) and record.originator_version >= first_new:
             try:
-                _check_withdrawal(fact, withdrawals.facts, set(withdrawals.withdrawn_by))
+                _check_withdrawal(fact, withdrawals.facts, withdrawals.withdrawn_by)
             except InvalidField as error:
                 raise error.located(
                     _index(record.originator_version, first_new), fact.TYPE
@@ -292,7 +292,7 @@ def _check_withdrawals(agreement: str, records: Sequence[Recorded], first_new: i
 
 
 def _check_withdrawal(
-    fact: Correction | Retraction, kinds: dict[str, Fact], withdrawn: set[str]
+    fact: Correction | Retraction, kinds: dict[str, Fact], withdrawn: dict[str, str]
 ) -> None:
     field = "corrects" if isinstance(fact, Correction) else "retracts"
     target = target_of(fact)
@@ -301,7 +301,9 @@ def _check_withdrawal(
         raise RuleViolation(field, f"expected the id of an event recorded before, got {target!r}")
     if target in withdrawn:
         raise RuleViolation(
-            field, f"expected an event not yet withdrawn, got {target!r}, which was"
+            field,
+            f"expected an event not yet withdrawn, got {target!r}, "
+            f"which {withdrawn[target]} already withdrew",
         )
     if isinstance(original, Retraction):
         raise RuleViolation(field, f"expected an event other than a retraction, got {target!r}")

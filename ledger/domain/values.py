@@ -86,7 +86,8 @@ def parse_decimal(value: object, path: str) -> Decimal:
     else:
         text = value.text if isinstance(value, NumberLiteral) else str(value)
     if not _PLAIN_DECIMAL.fullmatch(text.strip()):
-        raise InvalidField(path, f"expected a plain decimal number (no exponent), got {text!r}")
+        expected = "(no exponent)" if "e" in text.lower() else "such as 1000000000 or 12.5"
+        raise InvalidField(path, f"expected a plain decimal number {expected}, got {text!r}")
     try:
         number = Decimal(text.strip())
     except InvalidOperation:  # pragma: no cover - the pattern above admits only valid text
