@@ -188,6 +188,8 @@ class Ledger:
         kinds: Collection[str] = (),
     ) -> tuple[HistoryEntry, ...]:
         """The recorded events, oldest effective date first, each withdrawal after its target."""
+        if start is not None and end is not None and end < start:
+            raise InputError(f"expected --to on or after --from, got {start} then {end}")
         log = self.agreement(agreement)
         return history(
             log.agreement,

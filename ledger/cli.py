@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -50,7 +52,7 @@ class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in cli
 
 def parse_moment(text: str) -> datetime:
     """``--known-at``: a timestamp (UTC when it has no zone), or a date's last instant."""
-    if len(text) == 10:
+    if not any(mark in text for mark in "T :"):  # a date, in any ISO spelling
         return datetime.combine(date.fromisoformat(text), _END_OF_DAY)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
@@ -91,16 +93,35 @@ def _ledger(ctx: click.Context, *, must_exist: bool = True) -> Any:
     return ledger
 
 
+@contextmanager
+def _writing(ctx: click.Context) -> Iterator[Any]:
+    """A ledger to write to; a store this command created is removed if it then fails,
+    so that a refused command leaves nothing behind."""
+    from ledger.adapters.store import StoreLocation
+
+    location = StoreLocation.resolve(ctx.obj["store"])
+    created = not location.exists()
+    ledger = _ledger(ctx, must_exist=False)
+    try:
+        yield ledger
+    except LedgerError:
+        if created:
+            ledger.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{location.path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
 @cli.command()
 @click.option("--example", help="Load a bundled history: openai-microsoft.")
 @click.pass_context
 def init(ctx: click.Context, example: str | None) -> None:
     """Create the store, and load a bundled history into it."""
-    ledger = _ledger(ctx, must_exist=False)
-    ledger.agreements()  # creates the tables, or proves the server is there
+    with _writing(ctx) as ledger:
+        ledger.agreements()  # creates the tables, or proves the server is there
+        appended = ledger.load_example(example) if example else []
     click.echo(f"Store ready: {ledger.location.display()}")
-    if example:
-        appended = ledger.load_example(example)
+    if appended:
         click.echo(
             f"Loaded {example}: {len(appended)} events ({appended[0].id} … {appended[-1].id})"
         )
@@ -133,7 +154,8 @@ def replay(
 @click.pass_context
 def append(ctx: click.Context, file: str, agreement: str | None) -> None:
     """Append the events of a YAML or JSON file (- for standard input), atomically."""
-    appended = _ledger(ctx, must_exist=False).append_file(file, agreement=agreement)
+    with _writing(ctx) as ledger:
+        appended = ledger.append_file(file, agreement=agreement)
     count = f"{len(appended)} event" + ("s" if len(appended) != 1 else "")
     click.echo(f"Appended {count} ({appended[0].id} … {appended[-1].id})")
 

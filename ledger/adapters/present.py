@@ -102,6 +102,7 @@ def clause_json(clause: ClauseState) -> dict[str, Any]:
         "id": clause.id,
         "kind": clause.kind.value,
         "in_force_since": clause.in_force_since.isoformat(),
+        "in_force_since_precision": clause.since_precision.value,
         "amended_on": clause.amended_on.isoformat() if clause.amended_on else None,
         "until": clause.until.isoformat() if clause.until else None,
         "terms": unstructure_terms(clause.terms),
@@ -149,7 +150,14 @@ def difference_json(diff: Difference) -> dict[str, Any]:
             for d in diff.stakes
         ],
         "governance": [
-            {"id": g.id, "kind": g.kind, "effective_on": g.effective_on} for g in diff.governance
+            {
+                "id": g.id,
+                "kind": g.kind,
+                "effective_on": g.effective_on,
+                "date_precision": g.date_precision,
+                "change": g.change,
+            }
+            for g in diff.governance
         ],
         "renegotiations": [
             {"id": d.key[0], "from": d.before, "to": d.after} for d in diff.renegotiations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from rich.console import Console
@@ -29,7 +29,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.history import HistoryEntry
 from ledger.domain.state import AgreementState
-from ledger.domain.values import format_decimal
+from ledger.domain.values import DatePrecision, format_decimal
 
 
 def console() -> Console:
@@ -48,7 +48,7 @@ def show_state(state: AgreementState, out: Console) -> None:
     out.print("Parties: " + ", ".join(f"{p.name} ({p.id})" for p in state.parties))
     clauses = _table("Clauses in force", "Clause", "Kind", "Terms", "Since", "Until", "Confidence")
     for clause in state.clauses_in_force():
-        since = str(clause.in_force_since)
+        since = clause.since_precision.label(clause.in_force_since)
         if clause.amended_on:
             since += f"\namended {clause.amended_on}"
         clauses.add_row(
@@ -106,6 +106,7 @@ def show_history(entries: tuple[HistoryEntry, ...], out: Console) -> None:
         "Effective",
         "Type",
         "What",
+        "Source",
         "Confidence",
         "Recorded",
         "Withdrawn by",
@@ -120,6 +121,7 @@ def show_history(entries: tuple[HistoryEntry, ...], out: Console) -> None:
             effective,
             fact.TYPE,
             summary(fact),
+            _source(fact),
             fact.source.confidence.value,
             _when(entry.recorded_at),
             entry.withdrawn_by or "",
@@ -163,9 +165,11 @@ def show_difference(title: str, diff: Difference, out: Console) -> None:
             table.add_row(what, who, before or "—", after or "—")
         out.print(table)
     if diff.governance:
-        table = _table("New governance events", "Id", "Kind", "Effective")
+        table = _table("Governance events", "Id", "Change", "Kind", "Effective")
         for event in diff.governance:
-            table.add_row(event.id, event.kind, event.effective_on)
+            day = date.fromisoformat(event.effective_on)
+            label = DatePrecision(event.date_precision).label(day)
+            table.add_row(event.id, event.change, event.kind, label)
         out.print(table)
 
 
@@ -231,6 +235,11 @@ def summary(fact: Fact) -> str:
     if isinstance(fact, Retraction):
         return f"retracts {fact.retracts}: {fact.reason}"
     return fact.TYPE  # pragma: no cover - every type is handled above
+
+
+def _source(fact: Fact) -> str:
+    quote = f"\n“{fact.source.quote}”" if fact.source.quote else ""
+    return fact.source.citation + quote
 
 
 def _change(change: Change) -> str:

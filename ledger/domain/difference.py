@@ -42,11 +42,13 @@ class AmountDifference:
 
 @attrs.frozen(kw_only=True)
 class GovernanceDifference:
-    """A governance event in the later state only."""
+    """A governance event in one of the two states only (``change``: added or removed)."""
 
     id: str
     kind: str
     effective_on: str
+    date_precision: str
+    change: str
 
 
 @attrs.frozen(kw_only=True)
@@ -91,18 +93,32 @@ def difference(before: AgreementState, after: AgreementState) -> Difference:
             },
             {k: (format_decimal(v.percent.value), (v.caused_by,)) for k, v in after.stakes.items()},
         ),
-        governance=tuple(
-            GovernanceDifference(
-                id=g.id, kind=g.kind.value, effective_on=g.effective_on.isoformat()
-            )
-            for g in after.governance
-            if g.id not in {old.id for old in before.governance}
-        ),
+        governance=_governance(before, after),
         renegotiations=_amounts(
             {(k,): (v.status.value, ()) for k, v in before.renegotiations.items()},
             {(k,): (v.status.value, ()) for k, v in after.renegotiations.items()},
         ),
     )
+
+
+def _governance(before: AgreementState, after: AgreementState) -> tuple[GovernanceDifference, ...]:
+    def only_in(
+        these: AgreementState, those: AgreementState, change: str
+    ) -> list[GovernanceDifference]:
+        known = {record.id for record in those.governance}
+        return [
+            GovernanceDifference(
+                id=g.id,
+                kind=g.kind.value,
+                effective_on=g.effective_on.isoformat(),
+                date_precision=g.date_precision.value,
+                change=change,
+            )
+            for g in these.governance
+            if g.id not in known
+        ]
+
+    return (*only_in(before, after, "removed"), *only_in(after, before, "added"))
 
 
 def _clauses(before: AgreementState, after: AgreementState) -> tuple[ClauseDifference, ...]:

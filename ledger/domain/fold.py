@@ -321,6 +321,7 @@ def _add(state: AgreementState, add: AddClause, entry: Entry) -> AgreementState:
         kind=add.kind,
         terms=add.terms,
         in_force_since=day,
+        since_precision=entry.fact.date_precision,
         until=add.until,
         confidence=entry.fact.source.confidence,
         caused_by=(entry.id,),

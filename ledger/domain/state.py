@@ -21,6 +21,7 @@ class ClauseState:
     kind: ClauseKind
     terms: Terms
     in_force_since: date
+    since_precision: DatePrecision = DatePrecision.DAY
     until: date | None = None
     amended_on: date | None = None
     removed_on: date | None = None

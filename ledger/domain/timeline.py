@@ -24,6 +24,7 @@ from ledger.domain.events import (
 )
 from ledger.domain.fold import Entry, apply, opening, over_allocation
 from ledger.domain.state import AgreementState
+from ledger.domain.values import DatePrecision
 from ledger.errors import DateOutOfRange, InvalidField, RuleViolation
 
 
@@ -166,8 +167,14 @@ def state_at(
     if not timeline.entries:
         raise DateOutOfRange(f"{agreement!r} was not known yet at {known_at}")
     if on < timeline.opened_on:
+        precision = timeline.entries[0].fact.date_precision
+        approximately = ""
+        if precision is not DatePrecision.DAY:
+            label = precision.label(timeline.opened_on)
+            approximately = f" (that is, in {label}: the source gives no exact day)"
         raise DateOutOfRange(
             f"{agreement!r} had not opened on {on}: it opened on {timeline.opened_on}"
+            + approximately
         )
     return attrs.evolve(fold(timeline.entries, on), known_at=known_at)
 
