@@ -169,23 +169,39 @@ def parse_document(document: object) -> AmendmentFile:
     )
 
 
+_OPENED = "agreement_opened"
+
+
 def _event(raw: object, agreement: str | None, index: int) -> Fact:
     kind = raw.get("type") if isinstance(raw, Mapping) else None
     try:
-        if isinstance(raw, Mapping) and kind == "agreement_opened":
-            given = raw.get("agreement", agreement)
-            if agreement is not None and given != agreement:
-                raise InvalidField(
-                    "agreement", f"expected {agreement!r} as in the file, got {given!r}"
-                )
-            if given is None:
-                raise InvalidField(
-                    "agreement", "required: the file or the event must name the agreement"
-                )
-            raw = {**raw, "agreement": given}
+        if isinstance(raw, Mapping):
+            raw = _named(raw, agreement)
+            replacement = raw.get("replacement")
+            if (
+                kind == "correction"
+                and isinstance(replacement, Mapping)
+                and replacement.get("type") == _OPENED
+                and agreement is not None
+            ):
+                # A replacement opening may name its agreement or take the file's; whether
+                # it may replace the original is the timeline's rule to check.
+                raw = {**raw, "replacement": {"agreement": agreement, **replacement}}
         return structure_fact(raw)
     except InvalidField as error:
         raise error.located(index, kind if isinstance(kind, str) else None) from None
+
+
+def _named(raw: Mapping[str, Any], agreement: str | None) -> Mapping[str, Any]:
+    """An opening names its agreement: the file's, unless it says the same itself."""
+    if raw.get("type") != _OPENED:
+        return raw
+    given = raw.get("agreement", agreement)
+    if agreement is not None and given != agreement:
+        raise InvalidField("agreement", f"expected {agreement!r} as in the file, got {given!r}")
+    if given is None:
+        raise InvalidField("agreement", "required: the file or the event must name the agreement")
+    return {**raw, "agreement": given}
 
 
 def _kind(value: object) -> str:
