@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -30,6 +31,9 @@ from ledger.domain.events import (
 from ledger.domain.history import HistoryEntry
 from ledger.domain.state import AgreementState
 from ledger.domain.values import DatePrecision, format_decimal
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def console() -> Console:
@@ -178,29 +182,48 @@ def show_side_by_side(actual: AgreementState, hypothetical: AgreementState, out:
     table = _table(
         f"On {actual.as_of}: actual and hypothetical", "Clause", "Actual", "Hypothetical"
     )
-    was = {c.id: c for c in actual.clauses_in_force()}
-    now = {c.id: c for c in hypothetical.clauses_in_force()}
-    for clause_id in sorted(set(was) | set(now)):
-        table.add_row(
-            clause_id,
-            _terms(unstructure_terms(was[clause_id].terms)) if clause_id in was else "not in force",
-            _terms(unstructure_terms(now[clause_id].terms)) if clause_id in now else "not in force",
-        )
-    for key in sorted(set(actual.stakes) | set(hypothetical.stakes)):
-        before, after = actual.stakes.get(key), hypothetical.stakes.get(key)
-        table.add_row(
-            f"stake: {key[0]} in {key[1]}",
-            str(before.percent) if before else "—",
-            str(after.percent) if after else "—",
-        )
-    for flow in sorted(set(actual.investments) | set(hypothetical.investments)):
-        first, second = actual.investments.get(flow), hypothetical.investments.get(flow)
-        table.add_row(
-            f"invested: {flow[0]} → {flow[1]} ({flow[2]})",
-            str(first.total) if first else "—",
-            str(second.total) if second else "—",
-        )
+    rows = [
+        *_paired(
+            {c.id: c for c in actual.clauses_in_force()},
+            {c.id: c for c in hypothetical.clauses_in_force()},
+            lambda clause_id: clause_id,
+            lambda clause: _terms(unstructure_terms(clause.terms)),
+            missing="not in force",
+        ),
+        *_paired(
+            actual.stakes,
+            hypothetical.stakes,
+            lambda key: f"stake: {key[0]} in {key[1]}",
+            lambda stake: str(stake.percent),
+        ),
+        *_paired(
+            actual.investments,
+            hypothetical.investments,
+            lambda key: f"invested: {key[0]} → {key[1]} ({key[2]})",
+            lambda total: str(total.total),
+        ),
+    ]
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
+
+
+def _paired(
+    actual: Mapping[K, V],
+    hypothetical: Mapping[K, V],
+    label: Callable[[K], str],
+    show: Callable[[V], str],
+    missing: str = "—",
+) -> list[tuple[str, str, str]]:
+    """One row per key of either mapping: its label, and each side's value shown."""
+    return [
+        (
+            label(key),
+            show(actual[key]) if key in actual else missing,
+            show(hypothetical[key]) if key in hypothetical else missing,
+        )
+        for key in sorted(set(actual) | set(hypothetical), key=str)
+    ]
 
 
 def summary(fact: Fact) -> str:
