@@ -185,10 +185,10 @@ def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     The whole timeline is folded, so a backdated event that breaks a later one is
     refused too; the error names the new event at fault (1-based within its batch).
     """
-    _check_withdrawals(agreement, records, first_new)
     old = [r for r in records if r.originator_version < first_new]
     new = [r for r in records if r.originator_version >= first_new]
     batch = Batch(first_new, {r.originator_version: r.fact.TYPE for r in new})
+    _check_withdrawals(agreement, records, batch)
     try:
         _fold_checked(agreement, records)
     except _Broken as broken:
@@ -279,22 +279,16 @@ def _opening_date(entries: Sequence[Entry]) -> str:
     return str(dates[0]) if dates else "not yet"
 
 
-def _index(seq: int, first_new: int) -> int:
-    return seq - first_new + 1
-
-
-def _check_withdrawals(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
+def _check_withdrawals(agreement: str, records: Sequence[Recorded], batch: Batch) -> None:
     """Each new correction or retraction names an earlier event that is still in effect."""
     withdrawals = Withdrawals()
     for record in records:
         fact = record.fact
-        if isinstance(fact, (Correction, Retraction)) and record.originator_version >= first_new:
+        if isinstance(fact, (Correction, Retraction)) and record.originator_version >= batch.first:
             try:
                 _check_withdrawal(fact, withdrawals.facts, withdrawals.withdrawn_by)
             except InvalidField as error:
-                raise error.located(
-                    _index(record.originator_version, first_new), fact.TYPE
-                ) from None
+                raise error.located(batch.index(record.originator_version), fact.TYPE) from None
         withdrawals.record(event_id(agreement, record.originator_version), fact)
 
 
