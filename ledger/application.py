@@ -17,11 +17,13 @@ import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
+from ledger.adapters.checkpoints import IndexWrite
 from ledger.adapters.files import AmendmentFile, parse_text, read_file
+from ledger.adapters.indexed import IndexedLog, NeedsFullCheck
 from ledger.adapters.integrity import verify_rows
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
-from ledger.domain.agreement import Agreement, agreement_uuid, project_agreement
+from ledger.domain.agreement import Agreement, agreement_uuid, chained, project_agreement
 from ledger.domain.difference import Difference, difference
 from ledger.domain.events import AgreementOpened, Fact
 from ledger.domain.history import HistoryEntry, history
@@ -98,6 +100,7 @@ class Ledger:
             raise StoreError(
                 f"cannot open the store {self.location.display()}: {_reason(error)}"
             ) from None
+        self._indexed = IndexedLog(self._app.recorder, self._app.mapper)
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -118,11 +121,16 @@ class Ledger:
 
     def agreements(self) -> list[str]:
         """The ids of the agreements in the store, in the order they were opened."""
+        indexed = self._store(self._indexed.index.agreements)
+        if indexed is not None:
+            return [name for name, _ in indexed]
+        # A store written before the index: index each agreement it holds, once.
         found = []
         for row in self._opening_rows():
             fact = self._app.mapper.to_domain_event(row).fact
             if isinstance(fact, AgreementOpened):
                 found.append(fact.agreement)
+                self._reindex(fact.agreement)
         return found
 
     def _opening_rows(self) -> list[Notification]:
@@ -174,9 +182,23 @@ class Ledger:
         self, on: date, *, known_at: datetime | None = None, agreement: str | None = None
     ) -> AgreementState:
         """The agreement on ``on``, as known at ``known_at`` (default: now)."""
-        log = self.agreement(agreement)
+        name = self._in_step(self.resolve(agreement))
         known = self._known(known_at)
-        return state_at(log.agreement, log.records, on, known)
+        state: AgreementState = self._store(partial(self._indexed.state_at, name, on, known))
+        return state
+
+    def _in_step(self, name: str) -> str:
+        """``name``, once the index has followed its log to the end (rebuilt if it lags)."""
+        head = self._store(partial(self._indexed.head, agreement_uuid(name)))
+        if head is None:
+            raise AgreementNotFound(f"the store holds no agreement {name!r}")
+        if not self._store(partial(self._indexed.in_step, head.originator_id, head)):
+            self._reindex(name)
+        return name
+
+    def _reindex(self, name: str) -> None:
+        records = self.agreement(name).records
+        self._store(partial(self._indexed.reindex, name, records))
 
     def history(
         self,
@@ -213,11 +235,10 @@ class Ledger:
             raise InputError(
                 f"expected the second date on or after the first, got {first} then {second}"
             )
-        log = self.agreement(agreement)
         known = self._known(known_at)
         return difference(
-            state_at(log.agreement, log.records, first, known),
-            state_at(log.agreement, log.records, second, known),
+            self.state_at(first, known_at=known, agreement=agreement),
+            self.state_at(second, known_at=known, agreement=agreement),
         )
 
     def what_if(
@@ -318,10 +339,9 @@ class Ledger:
         deadline = time.monotonic() + RETRY_SECONDS
         attempt = 0
         while True:
-            log = self._existing(name) if name is not None else self.agreement(None)
-            new = self._recorded(log, facts, name)
+            label, new, change = self._prepared(facts, name)
             try:
-                self._store(partial(self._app.save, *new))
+                self._store(partial(self._app.save, *new, index=change))
             except IntegrityError:
                 attempt += 1
                 if time.monotonic() >= deadline:
@@ -330,8 +350,6 @@ class Ledger:
                 pause = min(MAX_PAUSE, BASE_PAUSE * 2**attempt)
                 time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not security
                 continue
-            # Without a log, the batch opened the agreement it names.
-            label = log.agreement if log is not None else str(name)
             return [
                 Appended(event_id(label, r.originator_version), r.timestamp, r.fact) for r in new
             ]
@@ -372,33 +390,36 @@ class Ledger:
         except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
 
-    def _existing(self, name: str) -> Agreement | None:
-        try:
-            return self.agreement(name)
-        except AgreementNotFound:
-            return None
-
-    def _recorded(
-        self, log: Agreement | None, facts: Sequence[Fact], name: str | None
-    ) -> list[Recorded]:
-        if log is None and not isinstance(facts[0], AgreementOpened):
-            raise AgreementNotFound(
-                f"agreement: the store holds no agreement {name!r}; a file that opens one "
-                "starts with an agreement_opened event"
-            )
-        if log is None:
-            _, new = Agreement.open(facts, self._clock())
-            return new
+    def _prepared(
+        self, facts: Sequence[Fact], name: str | None
+    ) -> tuple[str, list[Recorded], IndexWrite]:
+        """The events that would record ``facts``, checked, and the index's part of them."""
+        label = self.resolve(None) if name is None else name
+        head = self._store(partial(self._indexed.head, agreement_uuid(label)))
+        if head is None:
+            if not isinstance(facts[0], AgreementOpened):
+                raise AgreementNotFound(
+                    f"agreement: the store holds no agreement {label!r}; a file that opens "
+                    "one starts with an agreement_opened event"
+                )
+            log, new = Agreement.open(facts, self._clock())
+            return label, new, self._indexed.rebuilt(log.agreement, log.records, 1)
         opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
         if opening is not None:
             raise AgreementExists(
                 f"event {opening} (agreement_opened): "
-                f"the store already holds the agreement {log.agreement!r}"
+                f"the store already holds the agreement {label!r}"
             )
+        self._in_step(label)
         # Recording times never go backwards, so "known at T" is always a prefix of the log.
-        recorded_at = max(self._clock(), log.modified_on)
-        _, new = log.record(facts, recorded_at)
-        return new
+        recorded_at = max(self._clock(), head.timestamp)
+        new = chained(head.originator_id, head.originator_version, head.digest, facts, recorded_at)
+        try:
+            return label, new, self._store(partial(self._indexed.appended, label, head, new))
+        except NeedsFullCheck:
+            after, new = self.agreement(label).record(facts, recorded_at)
+            change = self._indexed.rebuilt(label, after.records, head.originator_version + 1)
+            return label, new, change
 
     def _store(self, action: Callable[[], Any]) -> Any:
         try:

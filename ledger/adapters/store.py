@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
+from eventsourcing.persistence import StoredEvent
 
+from ledger.adapters.checkpoints import IndexStore
 from ledger.errors import InputError, StoreError
 
 DEFAULT_STORE = "ledger.sqlite"
@@ -17,6 +21,7 @@ MEMORY = "memory:"
 # The topic under which eventsourcing finds the ledger's PostgreSQL recorder (see
 # ``_register_postgres_recorder``): the library's own, creating its tables once.
 POSTGRES_RECORDER_TOPIC = "ledger.adapters.store:CreateOnceRecorder"
+SQLITE_RECORDER_TOPIC = "ledger.adapters.store:IndexedSQLiteRecorder"
 
 
 @attrs.frozen
@@ -62,13 +67,15 @@ class StoreLocation:
 
     def env(self) -> dict[str, str]:
         """The eventsourcing environment that selects and configures this store."""
-        if self.is_memory:
-            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         if not self.is_postgres:
+            # Memory is SQLite too (a private in-memory database), so every store has the
+            # timeline index and checkpoints.
+            name = f"file:ledger-{uuid.uuid4().hex}?mode=memory&cache=shared"
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                "SQLITE_DBNAME": str(self.path),
+                "SQLITE_DBNAME": name if self.is_memory else str(self.path),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": _register_sqlite_recorder(),
             }
         parts = urlsplit(self.url)
         database = parts.path.lstrip("/")
@@ -96,6 +103,42 @@ class StoreLocation:
 
 
 @functools.cache
+def _register_sqlite_recorder() -> str:
+    """Register (once) the SQLite recorder that writes the index with the events."""
+    from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+    from eventsourcing.utils import register_topic
+
+    class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
+        """The library's SQLite recorder; the index and checkpoints commit with the events."""
+
+        def __init__(
+            self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+        ) -> None:
+            self.index = IndexStore(
+                postgres=False,
+                events_table=events_table_name,
+                prefix="",
+                transaction=datastore.transaction,
+            )
+            super().__init__(datastore, events_table_name)
+
+        def construct_create_table_statements(self) -> list[str]:
+            return super().construct_create_table_statements() + self.index.create_statements()
+
+        def _insert_events(
+            self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+        ) -> Sequence[int] | None:
+            ids = super()._insert_events(c, stored_events, **kwargs)
+            change = kwargs.get("index")
+            if change is not None:
+                self.index.write(c, change)
+            return ids
+
+    register_topic(SQLITE_RECORDER_TOPIC, IndexedSQLiteRecorder)
+    return SQLITE_RECORDER_TOPIC
+
+
+@functools.cache
 def _register_postgres_recorder() -> str:
     """Register (once) the recorder that creates the PostgreSQL tables under a lock.
 
@@ -120,9 +163,18 @@ def _register_postgres_recorder() -> str:
         ) from None
 
     class CreateOnceRecorder(PostgresApplicationRecorder):
-        """The library's PostgreSQL recorder; its tables are created once, under a lock."""
+        """The library's PostgreSQL recorder; its tables are created once, under a lock,
+        and the index and checkpoints commit with the events."""
 
         def __init__(self, datastore: Any, **kwargs: Any) -> None:
+            schema = _quoted(datastore.schema)
+            table = kwargs.get("events_table_name", "stored_events")
+            self.index = IndexStore(
+                postgres=True,
+                events_table=f"{schema}.{_quoted(table)}",
+                prefix=f"{schema}.",
+                transaction=datastore.transaction,
+            )
             try:
                 super().__init__(datastore, **kwargs)
             except OperationalError as error:
@@ -151,7 +203,24 @@ def _register_postgres_recorder() -> str:
                                 cursor.execute(statement, prepare=False)
                         except DuplicateObject:  # a type left behind by a dropped table
                             continue
+                cursor.execute(
+                    "SELECT to_regclass(%s) AS found", (f"{_quoted(schema)}.ledger_checkpoints",)
+                )
+                row = cursor.fetchone()
+                if row is None or row["found"] is None:  # a store from before the index
+                    for ddl in self.index.create_statements():
+                        cursor.execute(ddl, prepare=False)
             self.datastore.register_type_adapters()
+
+        def _insert_events(
+            self,
+            curs: Any,
+            stored_events: Sequence[StoredEvent],  # noqa: ARG002 - the library's signature
+            **kwargs: Any,
+        ) -> None:
+            change = kwargs.get("index")
+            if change is not None:
+                self.index.write(curs, change)
 
     def _explained(datastore: Any, error: Exception) -> Exception:
         """The pool only says it "couldn't get a connection": ask the server why."""

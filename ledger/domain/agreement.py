@@ -67,19 +67,7 @@ class Agreement:
         batch's event at fault; nothing is changed then.
         """
         previous = self.records[-1].digest if self.records else chain.GENESIS
-        new: list[Recorded] = []
-        for offset, fact in enumerate(facts, start=1):
-            digest = chain.link(previous, fact, recorded_at)
-            new.append(
-                Recorded(
-                    originator_id=self.id,
-                    originator_version=self.version + offset,
-                    timestamp=recorded_at,
-                    fact=fact,
-                    digest=digest,
-                )
-            )
-            previous = digest
+        new = chained(self.id, self.version, previous, facts, recorded_at)
         after = attrs.evolve(
             self,
             version=self.version + len(new),
@@ -88,6 +76,34 @@ class Agreement:
         )
         check(after.agreement, after.records, first_new=self.version + 1)
         return after, new
+
+
+def chained(
+    aggregate_id: uuid.UUID,
+    version: int,
+    previous: str,
+    facts: Sequence[Fact],
+    recorded_at: datetime,
+) -> list[Recorded]:
+    """The events that record ``facts`` after ``version``, whose digest is ``previous``.
+
+    Nothing is checked: ``Agreement.record`` checks them against the whole log, the
+    application's fast path against the checkpoint before the first day they touch.
+    """
+    new: list[Recorded] = []
+    for offset, fact in enumerate(facts, start=1):
+        digest = chain.link(previous, fact, recorded_at)
+        new.append(
+            Recorded(
+                originator_id=aggregate_id,
+                originator_version=version + offset,
+                timestamp=recorded_at,
+                fact=fact,
+                digest=digest,
+            )
+        )
+        previous = digest
+    return new
 
 
 def project_agreement(agreement: Agreement | None, events: Iterable[Recorded]) -> Agreement | None:

@@ -184,6 +184,11 @@ def _change(value: object, _: type) -> Change:
     raise InvalidField("", f"expected a change with add, amend or remove, got {dict(raw)!r}")
 
 
+def structure_change(raw: object) -> Change:
+    """A clause change (add, amend or remove) from its plain form."""
+    return _change(raw, Change)  # type: ignore[arg-type]  # Change is a union, not a class
+
+
 def _optional_date(value: object) -> date | None:
     return None if value is None else parse_date(value, "")
 

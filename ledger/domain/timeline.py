@@ -8,7 +8,7 @@ recording order; withdrawn events are left out of folds known after the withdraw
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 
 import attrs
@@ -103,11 +103,11 @@ class Withdrawals:
         self.facts: dict[str, Fact] = {}
         self.withdrawn_by: dict[str, str] = {}
 
-    def record(self, ident: str, fact: Fact) -> None:
-        """Take the next event of the log into account."""
+    def record(self, ident: str, fact: Fact) -> str | None:
+        """Take the next event of the log into account; the id it puts back in effect, if any."""
         self.facts[ident] = fact
         if not isinstance(fact, (Correction, Retraction)):
-            return
+            return None
         target = target_of(fact)
         self.withdrawn_by[target] = ident
         undone = self.facts.get(target)
@@ -117,6 +117,8 @@ class Withdrawals:
             and self.withdrawn_by.get(undone.corrects) == target
         ):
             del self.withdrawn_by[undone.corrects]
+            return undone.corrects
+        return None
 
 
 def order(entry: Entry) -> tuple[date, int, int, int]:
@@ -133,10 +135,16 @@ def _dated(fact: Fact) -> DatedFact | None:
     return fact
 
 
-def fold(entries: Sequence[Entry], on: date | None = None) -> AgreementState:
-    """The state after the entries effective on or before ``on`` (default: all)."""
-    opened_on = _opening_date(entries)
-    state: AgreementState | None = None
+def fold(
+    entries: Iterable[Entry], on: date | None = None, start: AgreementState | None = None
+) -> AgreementState:
+    """The state after the entries effective on or before ``on`` (default: all).
+
+    ``start`` is a state the first of ``entries`` follows (a checkpoint), if any.
+    """
+    entries = list(entries) if start is None else entries
+    opened_on = _opening_date(entries) if isinstance(entries, list) else "not yet"
+    state = start
     for entry in entries:
         if on is not None and entry.effective_on > on:
             break
@@ -165,18 +173,28 @@ def state_at(
     """The agreement on ``on`` as known at ``known_at`` (default: everything recorded)."""
     timeline = known(agreement, records, known_at)
     if not timeline.entries:
-        raise DateOutOfRange(f"{agreement!r} was not known yet at {known_at}")
+        raise not_known_yet(agreement, known_at)
     if on < timeline.opened_on:
-        precision = timeline.entries[0].fact.date_precision
-        approximately = ""
-        if precision is not DatePrecision.DAY:
-            label = precision.label(timeline.opened_on)
-            approximately = f" (that is, in {label}: the source gives no exact day)"
-        raise DateOutOfRange(
-            f"{agreement!r} had not opened on {on}: it opened on {timeline.opened_on}"
-            + approximately
-        )
+        raise not_open_yet(agreement, timeline.entries[0], on)
     return attrs.evolve(fold(timeline.entries, on), known_at=known_at)
+
+
+def not_known_yet(agreement: str, known_at: datetime | None) -> DateOutOfRange:
+    """The refusal of a question asked as known before anything was recorded."""
+    return DateOutOfRange(f"{agreement!r} was not known yet at {known_at}")
+
+
+def not_open_yet(agreement: str, opening: Entry, on: date) -> DateOutOfRange:
+    """The refusal of a date before the agreement opened (``opening`` is its first entry)."""
+    opened_on = opening.effective_on
+    precision = opening.fact.date_precision
+    approximately = ""
+    if precision is not DatePrecision.DAY:
+        label = precision.label(opened_on)
+        approximately = f" (that is, in {label}: the source gives no exact day)"
+    return DateOutOfRange(
+        f"{agreement!r} had not opened on {on}: it opened on {opened_on}" + approximately
+    )
 
 
 def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
@@ -191,7 +209,7 @@ def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     _check_withdrawals(agreement, records, batch)
     try:
         _fold_checked(agreement, records)
-    except _Broken as broken:
+    except Broken as broken:
         entry, error = broken.entry, broken.error
         if entry.version >= first_new:
             raise batch.blame(error, entry) from None
@@ -223,7 +241,7 @@ class Batch:
         return error.located(self.index(entry.version), entry.fact.TYPE)
 
 
-class _Broken(Exception):
+class Broken(Exception):
     """A rule broken while folding ``entry``."""
 
     def __init__(self, entry: Entry, error: InvalidField) -> None:
@@ -233,35 +251,45 @@ class _Broken(Exception):
 
 
 def _fold_checked(agreement: str, records: Sequence[Recorded]) -> None:
-    """Fold every event known, raising ``_Broken`` at the first rule broken.
-
-    Stakes are summed at the end of each day, so that one day's ownership changes
-    (a recapitalisation) may come in any order.
-    """
+    """Fold every event known, raising ``Broken`` at the first rule broken."""
     entries = known(agreement, records).entries
-    opened_on = _opening_date(entries)
-    state: AgreementState | None = None
-    for position, entry in enumerate(entries):
+    for _ in fold_days(None, entries, _opening_date(entries)):
+        pass
+
+
+def fold_days(
+    state: AgreementState | None, entries: Iterable[Entry], opened_on: str
+) -> Iterator[tuple[AgreementState, int]]:
+    """Fold ``entries`` after ``state``, checking every rule, day by day.
+
+    Yields the state at the end of each day with the number of entries folded that
+    day; raises ``Broken`` at the first rule broken. Stakes are summed at the end of
+    each day, so that one day's ownership changes (a recapitalisation) may come in any
+    order.
+    """
+    day: list[Entry] = []
+    for entry in entries:
+        if day and entry.effective_on != day[-1].effective_on and state is not None:
+            _check_day_end(state, day)
+            yield state, len(day)
+            day = []
         try:
             state = step(state, entry, opened_on)
         except InvalidField as error:
-            raise _Broken(entry, error) from None
-        following = entries[position + 1] if position + 1 < len(entries) else None
-        if following is None or following.effective_on != entry.effective_on:
-            _check_day_end(state, entries[: position + 1], entry.effective_on)
+            raise Broken(entry, error) from None
+        day.append(entry)
+    if day and state is not None:
+        _check_day_end(state, day)
+        yield state, len(day)
 
 
-def _check_day_end(state: AgreementState, so_far: Sequence[Entry], day: date) -> None:
+def _check_day_end(state: AgreementState, day: Sequence[Entry]) -> None:
     found = over_allocation(state)
     if found is None:
         return
     entity, problem = found
-    changed = [
-        e
-        for e in so_far
-        if e.effective_on == day and isinstance(e.fact, OwnershipChange) and e.fact.entity == entity
-    ]
-    raise _Broken(changed[-1], RuleViolation("percent", problem))
+    changed = [e for e in day if isinstance(e.fact, OwnershipChange) and e.fact.entity == entity]
+    raise Broken(changed[-1], RuleViolation("percent", problem))
 
 
 def _culprit(agreement: str, old: list[Recorded], new: list[Recorded]) -> Recorded:
@@ -269,7 +297,7 @@ def _culprit(agreement: str, old: list[Recorded], new: list[Recorded]) -> Record
     for count in range(1, len(new) + 1):
         try:
             _fold_checked(agreement, old + new[:count])
-        except _Broken:
+        except Broken:
             return new[count - 1]
     return new[0]  # pragma: no cover - the whole batch breaks it, so some prefix does
 

@@ -1,0 +1,210 @@
+"""An agreement's log read and extended through its timeline index and checkpoints.
+
+These are the fast paths: ``state_at`` reads the checkpoint before the date and the
+events after it; an append folds its events from the checkpoint before the first
+day they touch, through every later event, with every rule checked, and writes the
+checkpoints that fold passes. Each must give exactly what the plain fold over the
+whole log gives (``ledger.domain.timeline``); the tests hold them to it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from typing import Any
+
+import attrs
+import orjson
+from eventsourcing.persistence import StoredEvent
+
+from ledger.adapters.checkpoints import Checkpoint, IndexStore, IndexWrite
+from ledger.adapters.mapper import LedgerMapper
+from ledger.domain.agreement import agreement_uuid
+from ledger.domain.events import AgreementOpened, Correction, Retraction
+from ledger.domain.fold import Entry
+from ledger.domain.state import AgreementState
+from ledger.domain.state_codec import state_from_plain, state_to_plain
+from ledger.domain.timeline import (
+    Batch,
+    Broken,
+    Recorded,
+    fold,
+    fold_days,
+    known,
+    not_known_yet,
+    not_open_yet,
+    order,
+)
+from ledger.domain.timeline_index import OPEN, appended_rows, index_rows, spacing
+
+
+class NeedsFullCheck(Exception):
+    """The fast path cannot decide (or name) the outcome: check against the whole log."""
+
+
+class IndexedLog:
+    """One store's index, with the recorder and mapper that read its events."""
+
+    def __init__(self, recorder: Any, mapper: LedgerMapper) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.index: IndexStore = recorder.index
+
+    # -- the log's head ----------------------------------------------------------
+
+    def head(self, aggregate_id: uuid.UUID) -> Recorded | None:
+        """The last event of an agreement's log, if it has one."""
+        rows: Sequence[StoredEvent] = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return self.mapper.to_domain_event(rows[0]) if rows else None
+
+    def in_step(self, aggregate_id: uuid.UUID, head: Recorded) -> bool:
+        """Whether the index has followed the log up to its head."""
+        return self.index.version(aggregate_id) == head.originator_version
+
+    # -- reading -----------------------------------------------------------------
+
+    def state_at(self, agreement: str, on: date, known_at: datetime) -> AgreementState:
+        """The agreement on ``on`` as known at ``known_at``, from the checkpoint before."""
+        aggregate_id = agreement_uuid(agreement)
+        version = self.index.known_at(aggregate_id, known_at)
+        if version == 0:
+            raise not_known_yet(agreement, known_at)
+        checkpoint = self.index.checkpoint(aggregate_id, on, version)
+        entries = self._entries(
+            agreement, aggregate_id, version, after=checkpoint.on if checkpoint else None, until=on
+        )
+        if checkpoint is not None:
+            state = fold(entries, on, _load(checkpoint))
+        else:
+            folded = list(entries)
+            if not folded or not isinstance(folded[0].fact, AgreementOpened):
+                first = next(self._entries(agreement, aggregate_id, version, limit=1))
+                raise not_open_yet(agreement, first, on)
+            state = fold(folded, on)
+        return attrs.evolve(state, known_at=known_at)
+
+    def _entries(
+        self,
+        agreement: str,
+        aggregate_id: uuid.UUID,
+        version: int,
+        *,
+        after: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Entry]:
+        for found in self.index.events(aggregate_id, version, after, until, limit):
+            yield found.row.entry(agreement, self.mapper.to_domain_event(found.stored).fact)
+
+    # -- writing -----------------------------------------------------------------
+
+    def appended(self, agreement: str, head: Recorded, new: Sequence[Recorded]) -> IndexWrite:
+        """The index's part of appending ``new`` (plain events, no withdrawals) after
+        ``head``, checked against every later event from the checkpoint before the
+        first day they touch.
+
+        Raises the rule a new event breaks, placed at it; ``NeedsFullCheck`` when there
+        is no checkpoint to start from, or an earlier event would break (the whole
+        log then names the culprit).
+        """
+        if any(isinstance(r.fact, (Correction, Retraction)) for r in new):
+            raise NeedsFullCheck
+        aggregate_id = head.originator_id
+        last = head.originator_version
+        rows = appended_rows(new)
+        touched = min(row.on for row in rows)
+        checkpoint = self.index.checkpoint(aggregate_id, touched - timedelta(days=1), last)
+        if checkpoint is None:
+            raise NeedsFullCheck
+        fresh = sorted(
+            (row.entry(agreement, r.fact) for row, r in zip(rows, new, strict=True)), key=order
+        )
+        later = self._entries(agreement, aggregate_id, last, after=checkpoint.on)
+        batch = Batch(last + 1, {r.originator_version: r.fact.TYPE for r in new})
+        try:
+            checkpoints = along(
+                _load(checkpoint),
+                heapq.merge(later, fresh, key=order),
+                spacing(len(checkpoint.state)),
+            )
+        except Broken as broken:
+            if broken.entry.version > last:
+                raise batch.blame(broken.error, broken.entry) from None
+            raise NeedsFullCheck from None
+        return IndexWrite(
+            aggregate_id=aggregate_id,
+            agreement=agreement,
+            appends=((new[-1].originator_version, new[-1].timestamp),),
+            rows=rows,
+            closed=(),
+            touched=touched,
+            first=last + 1,
+            checkpoints=checkpoints,
+        )
+
+    def rebuilt(self, agreement: str, records: Sequence[Recorded], first: int) -> IndexWrite:
+        """The index's part of a log whose events from version ``first`` on are new,
+        from the whole log (already checked): what the new events open and close, and
+        the checkpoints from the one before the first day they touch."""
+        aggregate_id = records[0].originator_id
+        rows = index_rows(agreement, records)
+        opened = [r for r in rows if r.visible_from >= first]
+        closed = [r for r in rows if r.visible_from < first <= r.visible_until < OPEN]
+        touched = min((r.on for r in (*opened, *closed)), default=None)
+        checkpoint = None
+        if touched is not None and first > 1 and touched > date.min:
+            checkpoint = self.index.checkpoint(aggregate_id, touched - timedelta(days=1), first - 1)
+        entries = known(agreement, records).entries
+        if checkpoint is not None:
+            start: AgreementState | None = _load(checkpoint)
+            every = spacing(len(checkpoint.state))
+            entries = tuple(e for e in entries if e.effective_on > checkpoint.on)
+        else:
+            start, every = None, spacing(0)
+        appends = tuple(
+            (list(batch)[-1].originator_version, moment)
+            for moment, batch in groupby(
+                (r for r in records if r.originator_version >= first), key=lambda r: r.timestamp
+            )
+        )
+        return IndexWrite(
+            aggregate_id=aggregate_id,
+            agreement=agreement,
+            appends=appends,
+            rows=opened,
+            closed=closed,
+            touched=touched,
+            first=first,
+            checkpoints=along(start, entries, every),
+        )
+
+    def reindex(self, agreement: str, records: Sequence[Recorded]) -> None:
+        """Rebuild an agreement's index and checkpoints from its whole log."""
+        change = self.rebuilt(agreement, records, 1)
+        with self.recorder.datastore.transaction(commit=True) as cursor:
+            self.index.forget(cursor, change.aggregate_id)
+            self.index.write(cursor, change)
+
+
+def along(
+    start: AgreementState | None, entries: Iterable[Entry], every: int
+) -> list[tuple[date, bytes]]:
+    """Fold ``entries`` after ``start`` with every rule checked, keeping a checkpoint at
+    the end of a day once ``every`` entries have passed since the last one."""
+    kept: list[tuple[date, bytes]] = []
+    run = 0
+    opened_on = str(start.opened_on) if start is not None else "not yet"
+    for state, count in fold_days(start, entries, opened_on):
+        run += count
+        if run >= every:
+            data = orjson.dumps(state_to_plain(state))
+            kept.append((state.as_of, data))
+            every, run = spacing(len(data)), 0
+    return kept
+
+
+def _load(checkpoint: Checkpoint) -> AgreementState:
+    return state_from_plain(orjson.loads(checkpoint.state))

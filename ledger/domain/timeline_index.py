@@ -1,0 +1,116 @@
+"""Where each event sits on effective time, and from which log version it is in effect.
+
+The index is what lets a question about one date read only the events near that date:
+one row per stretch of log versions during which an event is in effect. A plain event
+is in effect from its own version on; a correction closes its target's row and opens
+one for its replacement (in the target's place in recording order); a retraction
+closes its target's row, and retracting a correction opens a new row for the event it
+had corrected. The rows visible at log version P are exactly ``known(...)`` at P.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import attrs
+
+from ledger.domain.events import AgreementOpened, Correction, DatedFact, Fact, Retraction, target_of
+from ledger.domain.fold import Entry
+from ledger.domain.timeline import Recorded, Withdrawals, event_id
+
+OPEN = 2**63 - 1  # visible_until of a row still in effect: later than any log version
+MIN_SPACING = 256  # entries between checkpoints, at least
+BYTES_PER_ENTRY = 64  # a checkpoint this many bytes long is worth this many entries of fold
+
+
+@attrs.frozen
+class IndexRow:
+    """An event in effect from log version ``visible_from`` until before ``visible_until``."""
+
+    version: int  # the event that carries the fact (a correction carries its replacement)
+    on: date
+    opening: bool
+    seq: int  # place in recording order (a replacement takes its original's)
+    visible_from: int
+    visible_until: int = OPEN
+
+    def entry(self, agreement: str, fact: Fact) -> Entry:
+        """The entry this row stands for, given the fact its event carries."""
+        dated = dated_fact(fact)
+        if dated is None:  # pragma: no cover - retractions have no rows
+            raise ValueError(f"{event_id(agreement, self.version)} has no date of its own")
+        return Entry(
+            event_id(agreement, self.version),
+            self.seq,
+            dated,
+            isinstance(fact, Correction),
+            self.version,
+        )
+
+
+def dated_fact(fact: Fact) -> DatedFact | None:
+    """The dated fact an event puts on the timeline: a correction's replacement, else itself."""
+    if isinstance(fact, Correction):
+        return fact.replacement
+    if isinstance(fact, Retraction):
+        return None
+    return fact
+
+
+def index_rows(agreement: str, records: Sequence[Recorded]) -> list[IndexRow]:
+    """Every row of the index of a whole log, closed ones included."""
+    rows: list[IndexRow] = []
+    open_row: dict[str, int] = {}  # event id -> its row in effect
+    place: dict[str, int] = {}
+    version_of: dict[str, int] = {}
+    withdrawals = Withdrawals()
+    for record in records:
+        version = record.originator_version
+        ident = event_id(agreement, version)
+        fact = record.fact
+        version_of[ident] = version
+        restored = withdrawals.record(ident, fact)
+        if isinstance(fact, (Correction, Retraction)):
+            target = target_of(fact)
+            if target in open_row:
+                at = open_row.pop(target)
+                rows[at] = attrs.evolve(rows[at], visible_until=version)
+        if restored is not None:
+            again = withdrawals.facts[restored]
+            open_row[restored] = len(rows)
+            rows.append(_row(version_of[restored], again, place[restored], version))
+        place[ident] = (
+            place.get(fact.corrects, version) if isinstance(fact, Correction) else version
+        )
+        if dated_fact(fact) is not None:
+            open_row[ident] = len(rows)
+            rows.append(_row(version, fact, place[ident], version))
+    return rows
+
+
+def appended_rows(records: Sequence[Recorded]) -> list[IndexRow]:
+    """The rows of newly recorded events that withdraw nothing (their own, in effect)."""
+    return [
+        _row(r.originator_version, r.fact, r.originator_version, r.originator_version)
+        for r in records
+    ]
+
+
+def _row(version: int, fact: Fact, seq: int, visible_from: int) -> IndexRow:
+    dated = dated_fact(fact)
+    if dated is None:  # pragma: no cover - callers pass dated events only
+        raise ValueError("a retraction has no place on the timeline")
+    return IndexRow(
+        version, dated.effective_on, isinstance(dated, AgreementOpened), seq, visible_from
+    )
+
+
+def spacing(checkpoint_bytes: int) -> int:
+    """How many entries to fold before the next checkpoint, after one of this size.
+
+    Spacing grows with the state, so that reading a checkpoint and folding the entries
+    after it cost about the same, and the checkpoints of a log take space in proportion
+    to its length.
+    """
+    return max(MIN_SPACING, checkpoint_bytes // BYTES_PER_ENTRY)
