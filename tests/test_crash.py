@@ -34,7 +34,8 @@ def count(store: Path) -> int:
         tables = [
             name
             for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            if "originator_version" in {c[1] for c in connection.execute(f'PRAGMA table_info("{name}")')}
+            if "originator_version"
+            in {c[1] for c in connection.execute(f'PRAGMA table_info("{name}")')}
         ]
         assert len(tables) == 1, tables
         query = f'SELECT COUNT(*) FROM "{tables[0]}"'  # noqa: S608 - the name is from sqlite_master

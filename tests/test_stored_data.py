@@ -58,7 +58,8 @@ def rows(path: str, *, immutable: bool = False) -> list[tuple[int, str, dict[str
         (table,) = [
             name
             for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            if "originator_version" in {c[1] for c in connection.execute(f'PRAGMA table_info("{name}")')}
+            if "originator_version"
+            in {c[1] for c in connection.execute(f'PRAGMA table_info("{name}")')}
         ]
         query = f'SELECT originator_version, topic, state FROM "{table}" ORDER BY rowid'  # noqa: S608 - from sqlite_master
         return [(v, t, json.loads(bytes(s))) for v, t, s in connection.execute(query)]

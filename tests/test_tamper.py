@@ -33,7 +33,8 @@ def events_table(connection: sqlite3.Connection) -> str:
     tables = [
         name
         for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        if "originator_version" in {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')}
+        if "originator_version"
+        in {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')}
     ]
     assert len(tables) == 1, tables
     return tables[0]
