@@ -286,19 +286,19 @@ class Synth:
         if rng.random() < 0.3:
             self.day += rng.randint(1, 3)
         r = rng.random()
-        if r < 0.30:
+        if r < 0.33:
             self.amendment()
-        elif r < 0.55:
+        elif r < 0.73:
             self.investment(self.day)
-        elif r < 0.75:
+        elif r < 0.993:
             self.ownership()
-        elif r < 0.90:
+        elif r < 0.994:
             self.governance(self.day, allow_restructuring=True)
-        elif r < 0.915 and remaining >= 5:
+        elif r < 0.9943 and remaining >= 5:
             self.renegotiation()
-        elif r < 0.919:
+        elif r < 0.9973:
             self.correction()
-        elif r < 0.922:
+        elif r < 0.9988:
             self.retraction()
         else:
             self.investment(self.day)
@@ -490,7 +490,7 @@ class Synth:
             if held > 0:  # a stake only ever shrinks back in time: no later sum can pass 100
                 self._set_stake(holder, entity, day, self.rng.randint(0, held), label)
                 return
-        elif r < 0.65:
+        elif r < 0.41:
             self.governance(day, allow_restructuring=False, label=label)
             return
         self.investment(day, label)

@@ -11,25 +11,20 @@ from datetime import UTC, date, datetime
 from functools import partial
 from importlib import resources
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
 from ledger.adapters.checkpoints import IndexWrite
-from ledger.adapters.files import AmendmentFile, parse_text, read_file
 from ledger.adapters.indexed import IndexedLog, NeedsFullCheck
-from ledger.adapters.integrity import verify_rows
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
 from ledger.domain.agreement import Agreement, agreement_uuid, chained, project_agreement
-from ledger.domain.difference import Difference, difference
 from ledger.domain.events import AgreementOpened, Fact
-from ledger.domain.history import HistoryEntry, history
 from ledger.domain.state import AgreementState
 from ledger.domain.timeline import Recorded, event_id, state_at
-from ledger.domain.whatif import WhatIf, acceptance, what_if
 from ledger.errors import (
     AgreementExists,
     AgreementNotFound,
@@ -39,6 +34,12 @@ from ledger.errors import (
     InvalidField,
     StoreError,
 )
+
+if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
+    from ledger.adapters.files import AmendmentFile
+    from ledger.domain.difference import Difference
+    from ledger.domain.history import HistoryEntry
+    from ledger.domain.whatif import WhatIf
 
 EXAMPLES = ("openai-microsoft",)
 RETRY_SECONDS = 60
@@ -210,6 +211,8 @@ class Ledger:
         kinds: Collection[str] = (),
     ) -> tuple[HistoryEntry, ...]:
         """The recorded events, oldest effective date first, each withdrawal after its target."""
+        from ledger.domain.history import history
+
         if start is not None and end is not None and end < start:
             raise InputError(f"expected --to on or after --from, got {start} then {end}")
         log = self.agreement(agreement)
@@ -231,6 +234,8 @@ class Ledger:
         agreement: str | None = None,
     ) -> Difference:
         """What changed in the agreement from ``first`` to ``second``."""
+        from ledger.domain.difference import difference
+
         if second < first:
             raise InputError(
                 f"expected the second date on or after the first, got {first} then {second}"
@@ -254,6 +259,8 @@ class Ledger:
 
         Nothing is written. A hypothesis that breaks a rule is refused like an append.
         """
+        from ledger.domain.whatif import acceptance, what_if
+
         log = self.agreement(agreement)
         known = self._known(known_at)
         hypothesis = list(facts)
@@ -274,6 +281,8 @@ class Ledger:
         stdin_text: str | None = None,
     ) -> WhatIf:
         """``what_if`` with the events of an amendment file (``-``: standard input)."""
+        from ledger.adapters.files import read_file
+
         file = read_file(name, stdin_text)
         label = name if name != "-" else "<stdin>"
         try:
@@ -294,6 +303,8 @@ class Ledger:
 
         Raises ``IntegrityFailure`` naming the first event that does not match.
         """
+        from ledger.adapters.integrity import verify_rows
+
         checked = 0
         for name, aggregate_id in self._opened(agreement):
             rows = self._store(partial(self._app.recorder.select_events, aggregate_id))
@@ -362,11 +373,15 @@ class Ledger:
         self, name: str, *, agreement: str | None = None, stdin_text: str | None = None
     ) -> list[Appended]:
         """Append the events of an amendment file (``-``: standard input)."""
+        from ledger.adapters.files import read_file
+
         file = read_file(name, stdin_text)
         return self._append_document(file, name if name != "-" else "<stdin>", agreement)
 
     def load_example(self, example: str = "openai-microsoft") -> list[Appended]:
         """Load a bundled history; refused if the store already holds that agreement."""
+        from ledger.adapters.files import parse_text
+
         if example not in EXAMPLES:
             raise InputError(
                 f"expected one of the bundled examples ({', '.join(EXAMPLES)}), got {example!r}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -13,12 +13,14 @@ from ledger.domain.codec import (
     unstructure_fact,
     unstructure_terms,
 )
-from ledger.domain.difference import Difference, FromTo
 from ledger.domain.events import DatedEvent, Fact
-from ledger.domain.history import HistoryEntry
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import format_decimal
-from ledger.domain.whatif import WhatIf
+
+if TYPE_CHECKING:  # only named in annotations: a replay need not load them
+    from ledger.domain.difference import Difference, FromTo
+    from ledger.domain.history import HistoryEntry
+    from ledger.domain.whatif import WhatIf
 
 
 def state_json(state: AgreementState) -> dict[str, Any]:

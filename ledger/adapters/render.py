@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from ledger.domain.clauses import AddClause, AmendClause, Change
 from ledger.domain.codec import unstructure_terms
-from ledger.domain.difference import Difference
 from ledger.domain.events import (
     AgreementOpened,
     Amendment,
@@ -28,9 +27,12 @@ from ledger.domain.events import (
     RenegotiationOpened,
     Retraction,
 )
-from ledger.domain.history import HistoryEntry
 from ledger.domain.state import AgreementState
 from ledger.domain.values import DatePrecision, format_decimal
+
+if TYPE_CHECKING:  # only named in annotations: a replay need not load them
+    from ledger.domain.difference import Difference
+    from ledger.domain.history import HistoryEntry
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -43,8 +43,13 @@ from ledger.domain.state import (
     RenegotiationState,
     RenegotiationStatus,
     Stake,
+    evolve,
 )
 from ledger.errors import RuleViolation, at_path
+
+# A total or a clause shaped by thousands of events names the latest few: the state of a
+# long history stays small, and `history` lists them all.
+CAUSED_BY_KEPT = 10
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -99,7 +104,7 @@ def apply(state: AgreementState, entry: Entry) -> AgreementState:
             f"got '{entry.effective_on}'",
         )
     after = _apply(entry.fact, state, entry)
-    return attrs.evolve(after, as_of=entry.effective_on, events_applied=after.events_applied + 1)
+    return evolve(after, as_of=entry.effective_on, events_applied=after.events_applied + 1)
 
 
 @singledispatch
@@ -125,9 +130,9 @@ def _(fact: Investment, state: AgreementState, entry: Entry) -> AgreementState:
         recipient=fact.recipient,
         total=fact.amount if known is None else known.total + fact.amount,
         instruments=_union(() if known is None else known.instruments, (fact.instrument,)),
-        caused_by=(() if known is None else known.caused_by) + (entry.id,),
+        caused_by=_latest(() if known is None else known.caused_by, entry.id),
     )
-    return attrs.evolve(state, investments=_put(state.investments, key, total))
+    return evolve(state, investments=_put(state.investments, key, total))
 
 
 @_apply.register
@@ -152,7 +157,7 @@ def _(fact: OwnershipChange, state: AgreementState, entry: Entry) -> AgreementSt
             caused_by=entry.id,
         )
         stakes = _put(state.stakes, key, stake)
-    return attrs.evolve(state, stakes=stakes)
+    return evolve(state, stakes=stakes)
 
 
 @_apply.register
@@ -184,7 +189,7 @@ def _(fact: Governance, state: AgreementState, entry: Entry) -> AgreementState:
         approved_by=fact.approved_by,
         confidence=fact.source.confidence,
     )
-    return attrs.evolve(state, governance=(*state.governance, record))
+    return evolve(state, governance=(*state.governance, record))
 
 
 @_apply.register
@@ -201,7 +206,7 @@ def _(fact: RenegotiationOpened, state: AgreementState, _entry: Entry) -> Agreem
         initiated_by=fact.initiated_by,
         opened_on=fact.effective_on,
     )
-    return attrs.evolve(state, renegotiations=_put(state.renegotiations, talks.id, talks))
+    return evolve(state, renegotiations=_put(state.renegotiations, talks.id, talks))
 
 
 @_apply.register
@@ -223,7 +228,7 @@ def _(fact: Proposal, state: AgreementState, entry: Entry) -> AgreementState:
         changes=fact.changes,
         caused_by=entry.id,
     )
-    return _put_talks(state, attrs.evolve(talks, proposals=(*talks.proposals, proposal)))
+    return _put_talks(state, evolve(talks, proposals=(*talks.proposals, proposal)))
 
 
 @_apply.register
@@ -240,7 +245,7 @@ def _(fact: ProposalWithdrawn, state: AgreementState, _entry: Entry) -> Agreemen
 def _(fact: RenegotiationConcluded, state: AgreementState, entry: Entry) -> AgreementState:
     talks = _open_renegotiation(state, fact.renegotiation)
     if fact.outcome is Outcome.ABANDONED:
-        closed = attrs.evolve(
+        closed = evolve(
             talks,
             status=RenegotiationStatus.ABANDONED,
             closed_on=fact.effective_on,
@@ -249,7 +254,7 @@ def _(fact: RenegotiationConcluded, state: AgreementState, entry: Entry) -> Agre
         return _put_talks(state, closed)
     accepted = _pending_proposal(talks, fact.accepted or "", "accepted")
     state = apply_changes(state, accepted.changes, entry, f"accepted ({accepted.id}).changes")
-    closed = attrs.evolve(
+    closed = evolve(
         talks,
         status=RenegotiationStatus.CONCLUDED,
         closed_on=fact.effective_on,
@@ -326,7 +331,7 @@ def _add(state: AgreementState, add: AddClause, entry: Entry) -> AgreementState:
         confidence=entry.fact.source.confidence,
         caused_by=(entry.id,),
     )
-    return attrs.evolve(state, clauses=_put(state.clauses, add.id, clause))
+    return evolve(state, clauses=_put(state.clauses, add.id, clause))
 
 
 def _amend(state: AgreementState, amend: AmendClause, entry: Entry) -> AgreementState:
@@ -337,23 +342,23 @@ def _amend(state: AgreementState, amend: AmendClause, entry: Entry) -> Agreement
         raise RuleViolation(
             "until", f"expected a date on or after {entry.effective_on}, got '{amend.until}'"
         )
-    amended = attrs.evolve(
+    amended = evolve(
         clause,
         terms=terms,
         until=clause.until if amend.until is None else amend.until,
         amended_on=entry.effective_on,
         confidence=entry.fact.source.confidence,
-        caused_by=(*clause.caused_by, entry.id),
+        caused_by=_latest(clause.caused_by, entry.id),
     )
-    return attrs.evolve(state, clauses=_put(state.clauses, clause.id, amended))
+    return evolve(state, clauses=_put(state.clauses, clause.id, amended))
 
 
 def _remove(state: AgreementState, remove: RemoveClause, entry: Entry) -> AgreementState:
     clause = _in_force(state, remove.id, entry.effective_on, "remove")
-    removed = attrs.evolve(
-        clause, removed_on=entry.effective_on, caused_by=(*clause.caused_by, entry.id)
+    removed = evolve(
+        clause, removed_on=entry.effective_on, caused_by=_latest(clause.caused_by, entry.id)
     )
-    return attrs.evolve(state, clauses=_put(state.clauses, clause.id, removed))
+    return evolve(state, clauses=_put(state.clauses, clause.id, removed))
 
 
 def _in_force(state: AgreementState, clause_id: str, day: date, path: str) -> ClauseState:
@@ -421,9 +426,9 @@ def _close_proposal(
     talks = _open_renegotiation(state, renegotiation)
     proposal = _pending_proposal(talks, proposal_id, "proposal")
     proposals = tuple(
-        attrs.evolve(p, status=status) if p.id == proposal.id else p for p in talks.proposals
+        evolve(p, status=status) if p.id == proposal.id else p for p in talks.proposals
     )
-    return _put_talks(state, attrs.evolve(talks, proposals=proposals))
+    return _put_talks(state, evolve(talks, proposals=proposals))
 
 
 def _supersede_pending(
@@ -431,20 +436,25 @@ def _supersede_pending(
 ) -> tuple[ProposalState, ...]:
     def settle(proposal: ProposalState) -> ProposalState:
         if proposal.id == keep:
-            return attrs.evolve(proposal, status=ProposalStatus.ACCEPTED)
+            return evolve(proposal, status=ProposalStatus.ACCEPTED)
         if proposal.status is ProposalStatus.PENDING:
-            return attrs.evolve(proposal, status=ProposalStatus.SUPERSEDED)
+            return evolve(proposal, status=ProposalStatus.SUPERSEDED)
         return proposal
 
     return tuple(settle(p) for p in proposals)
 
 
 def _put_talks(state: AgreementState, talks: RenegotiationState) -> AgreementState:
-    return attrs.evolve(state, renegotiations=_put(state.renegotiations, talks.id, talks))
+    return evolve(state, renegotiations=_put(state.renegotiations, talks.id, talks))
 
 
 def _put(mapping: Mapping[K, V], key: K, value: V) -> dict[K, V]:
     return {**mapping, key: value}
+
+
+def _latest(caused_by: tuple[str, ...], event: str) -> tuple[str, ...]:
+    """``caused_by`` and then ``event``, the latest ``CAUSED_BY_KEPT`` of them."""
+    return (*caused_by[1 - CAUSED_BY_KEPT :], event) if caused_by else (event,)
 
 
 def _union(first: tuple[V, ...], second: tuple[V, ...]) -> tuple[V, ...]:
