@@ -704,14 +704,25 @@ def measure_size(args: argparse.Namespace) -> None:
     del facts
     first_known, last_known = recorded[0], datetime.now(recorded[0].tzinfo)
 
-    # Full replay: a fresh Ledger, read everything, fold to the latest date.
+    # Full replay: a fresh Ledger reads every event and folds them all to the latest date
+    # (the plain fold: no checkpoint is used).
     def replay() -> None:
         with Ledger(str(store)) as ledger:
-            ledger.state_at(last_day, agreement=AGREEMENT)
+            log = ledger.agreement(AGREEMENT)
+            fold_state_at(AGREEMENT, log.records, last_day)
 
     times = repeat(replay, args.sample_budget)
     emit("replay", {"seconds": statistics.median(times), "n": len(times)})
     progress(f"full replay {statistics.median(times):.2f} s")
+
+    # The same question as users ask it: a fresh Ledger, state_at(latest), from checkpoints.
+    def latest() -> None:
+        with Ledger(str(store)) as ledger:
+            ledger.state_at(last_day, agreement=AGREEMENT)
+
+    latency("latest", repeat(latest, args.sample_budget, times=7))
+    emit("cli_replay_n", cli_replay(store, middle, runs=5))
+    emit("store_bytes", store_bytes(store))
 
     times = repeat(lambda: floor(store), args.sample_budget)
     emit("floor", {"seconds": statistics.median(times), "n": len(times)})
@@ -775,6 +786,40 @@ def measure_size(args: argparse.Namespace) -> None:
     emit("rss_run", peak_rss_mb())
     emit("cpu_share", CPU_WALL[0] / CPU_WALL[1])
     emit("load", os.getloadavg()[0])
+
+
+def ledger_command() -> list[str]:
+    """The installed ``ledger`` command (or the module, when no script is installed)."""
+    script = Path(sys.executable).with_name("ledger")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
+
+
+def walls(command: list[str], runs: int) -> float:
+    """Median wall time of ``command`` over ``runs`` runs, after one uncounted warm-up."""
+    taken = []
+    for index in range(runs + 1):
+        began = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - our own command
+        if index:
+            taken.append(time.perf_counter() - began)
+    return statistics.median(taken)
+
+
+def cli_replay(store: Path, on: date, runs: int) -> float:
+    """``ledger replay --as-of`` on this store, a fresh process each time."""
+    command = [*ledger_command(), "--store", str(store), "replay", "--as-of", on.isoformat()]
+    return walls(command, runs)
+
+
+def store_bytes(store: Path) -> dict[str, int]:
+    """Bytes of stored events and of checkpoints (those in force and all) in the store."""
+    with contextlib.closing(sqlite3.connect(store)) as connection:
+        (events,) = connection.execute("SELECT SUM(LENGTH(state)) FROM stored_events").fetchone()
+        current, every, count = connection.execute(
+            "SELECT SUM(CASE WHEN valid_until > 1e18 THEN LENGTH(state) ELSE 0 END), "
+            "SUM(LENGTH(state)), SUM(valid_until > 1e18) FROM ledger_checkpoints"
+        ).fetchone()
+    return {"events": events, "current": current or 0, "all": every or 0, "count": count or 0}
 
 
 def asof_child(store: str, on: str) -> None:
@@ -843,33 +888,19 @@ def run_child(
 
 def cli_timing(runs: int) -> dict[str, float]:
     """Median wall time of ``ledger replay`` on the bundled example vs bare imports."""
-    script = Path(sys.executable).with_name("ledger")
-    ledger_cmd = [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
     with tempfile.TemporaryDirectory(prefix="ledger-bench-cli-") as tmp:
         store = str(Path(tmp) / "example.sqlite")
         subprocess.run(  # noqa: S603 - the project's own command
-            [*ledger_cmd, "--store", store, "init", "--example", "openai-microsoft"],
+            [*ledger_command(), "--store", store, "init", "--example", "openai-microsoft"],
             check=True,
             capture_output=True,
         )
-        commands = {
-            "cli_replay": [*ledger_cmd, "--store", store, "replay", "--as-of", "2025-06-30"],
-            "cli_imports": [
-                sys.executable,
-                "-c",
-                BARE_IMPORTS,
-            ],
+        replay = [*ledger_command(), "--store", store, "replay", "--as-of", "2025-06-30"]
+        return {
+            "cli_replay": walls(replay, runs),
+            "cli_replay_json": walls([*replay, "--json"], runs),
+            "cli_imports": walls([sys.executable, "-c", BARE_IMPORTS], runs),
         }
-        result = {}
-        for key, command in commands.items():
-            walls = []
-            for index in range(runs + 1):  # the first run warms the disk cache; not counted
-                began = time.perf_counter()
-                subprocess.run(command, check=True, capture_output=True)  # noqa: S603
-                if index:
-                    walls.append(time.perf_counter() - began)
-            result[key] = statistics.median(walls)
-    return result
 
 
 def label(n: int) -> str:
@@ -913,6 +944,16 @@ def cells(n: int, r: dict[str, Any]) -> dict[str, str]:
             if r["library_default"].startswith("fails")
             else ""
         )
+    if "latest" in r:
+        out["latest"] = f"{ms(r['latest']['median'])} (n={r['latest']['n']})"
+    if "cli_replay_n" in r:
+        out["cli_replay_n"] = ms(r["cli_replay_n"])
+    if "store_bytes" in r:
+        b = r["store_bytes"]
+        out["store_bytes"] = (
+            f"{b['events'] / 2**20:,.1f} / {b['current'] / 2**20:,.1f} ({b['count']:,}) / "
+            f"{b['all'] / 2**20:,.1f} MiB"
+        )
     for key in ("asof", "asof_known", "naive"):
         if key in r:
             v = r[key]
@@ -934,13 +975,30 @@ def cells(n: int, r: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def across_sizes(
+    raw: dict[int, dict[str, Any]], columns: dict[int, dict[str, str]], cli: dict[str, float] | None
+) -> None:
+    """Ratios between sizes, measured in the same run: append cost and CLI wall vs small."""
+    smallest = min(raw, default=None)
+    for n, r in raw.items():
+        base = raw[smallest] if smallest is not None else {}
+        for key in ("append_end", "append_middle"):
+            if key in r and key in base:
+                columns[n][f"{key}_ratio"] = f"{r[key] / base[key]:.2f}×"
+        if cli is not None and "cli_replay_n" in r:
+            columns[n]["cli_ratio"] = f"{r['cli_replay_n'] / cli['cli_replay']:.2f}×"
+
+
 ROWS = (
     ("generate", "synthetic history: generate + structure_fact (not a result)"),
     ("import", "import: Ledger.append in batches, every rule checked"),
     ("load", "  (store loaded in ONE append instead, for the reads)"),
     ("append_end", "append 1 event at the end (ms)"),
     ("append_middle", "append 1 event backdated to the middle (ms)"),
-    ("replay", "full replay: fresh Ledger, state_at(latest)"),
+    ("append_end_ratio", "append at the end ÷ the same at the smallest N"),
+    ("append_middle_ratio", "append backdated to the middle ÷ the same at the smallest N"),
+    ("replay", "full replay: fresh Ledger reads all N events, plain fold to the latest date"),
+    ("latest", "replay to the latest date as users ask: fresh Ledger, state_at (ms)"),
     ("asof", "as-of: state_at(random date), median / p95 (ms)"),
     ("asof_known", "as-of + random known_at, median / p95 (ms)"),
     ("library", "peer: eventsourcing repository.get + project_agreement"),
@@ -950,6 +1008,9 @@ ROWS = (
     ("ours_floor", "ours ÷ floor (full replay time)"),
     ("ours_library", "ours ÷ library repository.get (full replay time)"),
     ("naive_ours", "naive ÷ ours (as-of median)"),
+    ("cli_replay_n", "`ledger replay --as-of` (middle date) on this store, median wall (ms)"),
+    ("cli_ratio", "that ÷ `ledger replay --as-of` on the bundled example"),
+    ("store_bytes", "stored events / checkpoints in force (count) / all checkpoints kept"),
     ("rss_asof", "peak RSS: one as-of in a fresh process"),
     ("rss_run", "peak RSS: the whole size run (generate, import, reads)"),
     ("cpu_share", "CPU ÷ wall of the timed parts (1-min load at the end)"),
@@ -984,6 +1045,11 @@ def render(
                 *blank,
             ],
             ["CLI ÷ bare imports", f"{cli['cli_replay'] / cli['cli_imports']:.2f}×", *blank],
+            [
+                "`ledger replay --as-of --json` ÷ bare imports",
+                f"{cli['cli_replay_json'] / cli['cli_imports']:.2f}×",
+                *blank,
+            ],
         ]
     if markdown:
         lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
@@ -1118,6 +1184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("CLI start-up timing…", file=sys.stderr)
         cli = cli_timing(args.cli_runs)
     columns: dict[int, dict[str, str]] = {}
+    raw: dict[int, dict[str, Any]] = {}
     notes: list[str] = []
     store_dir = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
     try:
@@ -1127,6 +1194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results, problem = run_child(args, n, store_dir, cost)
             cost = results.get("import_cost", cost)
             columns[n] = cells(n, results)
+            raw[n] = results
             if "import_skipped" in results:
                 notes.append(
                     f"N = {label(n)}: batched import skipped (budget): {results['import_skipped']}"
@@ -1142,6 +1210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 path.unlink()
     finally:
         shutil.rmtree(store_dir, ignore_errors=True)
+    across_sizes(raw, columns, cli)
     print(render(sorted(sizes), columns, cli, args.markdown))
     print()
     print(f"Machine: {machine()}")
