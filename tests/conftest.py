@@ -8,6 +8,7 @@ URL that is set but unreachable always fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -85,15 +86,22 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A store URL with a fresh schema of its own, dropped (CASCADE) after the test."""
+    with fresh_schema(postgres_server) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_schema(server: str) -> Iterator[str]:
+    """A store URL on ``server`` with a new schema of its own, dropped (CASCADE) after."""
     import psycopg
 
     schema = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True, connect_timeout=5) as connection:
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield f"{postgres_server}?schema={schema}"
+        yield f"{server}?schema={schema}"
     finally:
-        with psycopg.connect(postgres_server, autocommit=True, connect_timeout=5) as connection:
+        with psycopg.connect(server, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import fresh_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import AGREEMENT, histories
@@ -131,6 +132,19 @@ def assert_fast_paths_agree(ledger: Ledger, batches: list[list[Fact]]) -> None:
 def test_state_at_from_checkpoints_is_the_plain_fold(batches: list[list[Fact]]) -> None:
     """On every date, as known at every time, after backdated appends and withdrawals."""
     with Ledger("memory:", clock=Clock()) as ledger:
+        assert_fast_paths_agree(ledger, batches)
+
+
+@pytest.mark.postgres
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=recordings())
+def test_state_at_from_checkpoints_on_postgresql(
+    postgres_server: str, batches: list[list[Fact]]
+) -> None:
+    """The same law on PostgreSQL, where the index has its own types and placeholders."""
+    with fresh_schema(postgres_server) as url, Ledger(url, clock=Clock()) as ledger:
         assert_fast_paths_agree(ledger, batches)
 
 

@@ -56,7 +56,7 @@ class ClauseState:
     amended_on: date | None = None
     removed_on: date | None = None
     confidence: Confidence
-    caused_by: tuple[str, ...] = ()
+    caused_by: tuple[str, ...] = ()  # the latest ten events that shaped it
 
     def in_force_on(self, day: date) -> bool:
         """Added, not removed, and not past its ``until`` on ``day``."""
@@ -73,7 +73,7 @@ class InvestmentTotal:
     recipient: str
     total: Money
     instruments: tuple[Instrument, ...]
-    caused_by: tuple[str, ...]
+    caused_by: tuple[str, ...]  # the latest ten investments in the total
 
 
 @attrs.frozen(kw_only=True)
