@@ -34,7 +34,7 @@ def verify_rows(agreement: str, rows: Iterable[StoredEvent], mapper: LedgerMappe
                 f"(stored digest {str(stored_digest)[:12]}…, its content gives {expected[:12]}…)"
             )
         try:
-            mapper.to_domain_event(row)
+            mapper.read_strictly(row)
         except Exception as error:  # any failure to read a row is what verify reports
             raise IntegrityFailure(f"{ident} cannot be read: {error}") from None
         previous = stored_digest

@@ -7,14 +7,15 @@ Each row's topic is the fact's permanent ``TOPIC``; its state is flat, readable 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from ledger.domain.codec import structure_fact, unstructure_fact
-from ledger.domain.events import BY_TOPIC
+from ledger.domain.codec import structure_fact, structure_stored, unstructure_fact
+from ledger.domain.events import BY_TOPIC, Fact
 from ledger.domain.timeline import Recorded
 from ledger.errors import StoreError
 
@@ -44,7 +45,17 @@ class LedgerMapper(Mapper[uuid.UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Recorded:
-        """The ``Recorded`` event a stored row holds."""
+        """The ``Recorded`` event a stored row holds (read as written, not re-checked)."""
+        return self.read(stored_event, structure_stored)
+
+    def read_strictly(self, stored_event: StoredEvent) -> Recorded:
+        """The ``Recorded`` event a stored row holds, every field checked as on input."""
+        return self.read(stored_event, structure_fact)
+
+    def read(
+        self, stored_event: StoredEvent, structure: Callable[[dict[str, Any]], Fact]
+    ) -> Recorded:
+        """The ``Recorded`` event a stored row holds, its fact built by ``structure``."""
         cls = BY_TOPIC.get(stored_event.topic)
         if cls is None:
             raise StoreError(f"stored event has an unknown topic {stored_event.topic!r}")
@@ -62,6 +73,6 @@ class LedgerMapper(Mapper[uuid.UUID]):
             else uuid.UUID(str(originator_id)),
             originator_version=stored_event.originator_version,
             timestamp=recorded_at,
-            fact=structure_fact({"type": cls.TYPE, **state}),
+            fact=structure({"type": cls.TYPE, **state}),
             digest=digest,
         )

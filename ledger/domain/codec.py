@@ -8,7 +8,8 @@ unknown key is an error, and every error names the field it is about.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -369,3 +370,108 @@ def _unstructure_amend(amend: AmendClause) -> dict[str, Any]:
 
 
 _register()
+
+
+# -- reading back what the ledger wrote ---------------------------------------------
+
+# Rows in the store and checkpoints hold only what this module wrote from checked facts,
+# so reading them back re-checks nothing: plain cattrs, with hooks that only convert.
+# (``verify`` still reads every row strictly.) The laws in tests/test_codec_trusted.py
+# hold it to giving back exactly the facts the strict path gives.
+trusted = cattrs.Converter()
+
+
+def structure_stored(raw: Mapping[str, Any]) -> Fact:
+    """An event from the plain form the ledger stored (``unstructure_fact``'s output)."""
+    cls = BY_TYPE[raw["type"]]
+    fact: Fact = trusted.structure({k: v for k, v in raw.items() if k != "type"}, cls)
+    return fact
+
+
+def stored_terms(kind: ClauseKind, plain: Mapping[str, Any]) -> Terms:
+    """Terms from the plain form ``unstructure_terms`` wrote."""
+    cls = TERMS_OF[kind]
+    readers = _term_readers(cls)
+    return cls(**{name: readers[name](value) for name, value in plain.items()})
+
+
+_READERS: dict[type[Any], dict[str, Callable[[Any], Any]]] = {}
+
+
+def _term_readers(cls: type[Any]) -> dict[str, Callable[[Any], Any]]:
+    readers = _READERS.get(cls)
+    if readers is None:
+        hints = typing.get_type_hints(cls)
+        readers = _READERS[cls] = {
+            field.name: _term_reader(hints[field.name]) for field in attrs.fields(cls)
+        }
+    return readers
+
+
+def _term_reader(hint: Any) -> Callable[[Any], Any]:
+    kinds = set(typing.get_args(hint)) or {hint}
+    if Percent in kinds:
+        return _stored_percent
+    if Money in kinds:
+        return _stored_money
+    if Decimal in kinds:
+        return Decimal
+    if typing.get_origin(hint) is tuple:
+        return tuple
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _stored_percent(text: str) -> Percent:
+    return Percent(Decimal(text))
+
+
+def _stored_money(money: Mapping[str, str]) -> Money:
+    return Money(Decimal(money["amount"]), money["currency"])
+
+
+def _stored_date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _stored_add(raw: Mapping[str, Any]) -> AddClause:
+    kind = ClauseKind(raw["kind"])
+    return AddClause(
+        id=raw["id"],
+        kind=kind,
+        terms=stored_terms(kind, raw.get("terms") or {}),
+        until=_stored_date(raw.get("until")),
+    )
+
+
+def _stored_change(raw: Mapping[str, Any]) -> Change:
+    if "add" in raw:
+        return _stored_add(raw["add"])
+    if "amend" in raw:
+        return AmendClause(
+            id=raw["amend"], terms=raw.get("terms") or {}, until=_stored_date(raw.get("until"))
+        )
+    return RemoveClause(id=raw["remove"])
+
+
+def _stored_dated(raw: Mapping[str, Any]) -> DatedFact:
+    fact = structure_stored(raw)
+    if not isinstance(fact, DatedEvent):  # pragma: no cover - only dated facts are written here
+        raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
+    return fact
+
+
+def _register_trusted() -> None:
+    trusted.register_structure_hook(Decimal, lambda v, _: Decimal(v))
+    trusted.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
+    trusted.register_structure_hook(Percent, lambda v, _: _stored_percent(v))
+    trusted.register_structure_hook(Money, lambda v, _: _stored_money(v))
+    trusted.register_structure_hook(AddClause, lambda v, _: _stored_add(v))
+    trusted.register_structure_hook(Change, lambda v, _: _stored_change(v))
+    trusted.register_structure_hook(DatedFact, lambda v, _: _stored_dated(v))
+
+
+_register_trusted()

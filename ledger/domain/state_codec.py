@@ -7,16 +7,17 @@ by tuples are written as lists, their keys rebuilt from the values.
 
 from __future__ import annotations
 
-import typing
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
-from ledger.domain.clauses import TERMS_OF, ClauseKind, Terms
-from ledger.domain.codec import structure_change, unstructure_change, unstructure_terms
+from ledger.domain.clauses import ClauseKind
+from ledger.domain.codec import (
+    stored_terms,
+    structure_change,
+    unstructure_change,
+    unstructure_terms,
+)
 from ledger.domain.events import GovernanceKind, Instrument
 from ledger.domain.state import (
     AgreementState,
@@ -161,7 +162,7 @@ def _clause_from_plain(plain: list[Any]) -> ClauseState:
     return ClauseState(
         id=ident,
         kind=clause_kind,
-        terms=_terms_from_plain(clause_kind, terms),
+        terms=stored_terms(clause_kind, terms),
         in_force_since=_day(since),
         since_precision=DatePrecision(precision),
         until=_optional_day(until),
@@ -170,40 +171,6 @@ def _clause_from_plain(plain: list[Any]) -> ClauseState:
         confidence=Confidence(confidence),
         caused_by=tuple(caused),
     )
-
-
-def _terms_from_plain(kind: ClauseKind, plain: dict[str, Any]) -> Terms:
-    """Terms as ``unstructure_terms`` wrote them, rebuilt without re-validating the text
-    (the strict path, ``structure_terms``, checked them when the event was recorded)."""
-    cls = TERMS_OF[kind]
-    readers = _term_readers(cls)
-    return cls(**{name: readers[name](value) for name, value in plain.items()})
-
-
-_READERS: dict[type[Any], dict[str, Callable[[Any], Any]]] = {}
-
-
-def _term_readers(cls: type[Any]) -> dict[str, Callable[[Any], Any]]:
-    readers = _READERS.get(cls)
-    if readers is None:
-        hints = typing.get_type_hints(cls)
-        readers = _READERS[cls] = {
-            field.name: _reader(hints[field.name]) for field in attrs.fields(cls)
-        }
-    return readers
-
-
-def _reader(hint: Any) -> Callable[[Any], Any]:
-    kinds = set(typing.get_args(hint)) or {hint}
-    if Percent in kinds:
-        return lambda text: Percent(Decimal(text))
-    if Money in kinds:
-        return lambda money: Money(Decimal(money["amount"]), money["currency"])
-    if Decimal in kinds:
-        return Decimal
-    if typing.get_origin(hint) is tuple:
-        return tuple
-    return lambda value: value
 
 
 def _talks_to_plain(talks: RenegotiationState) -> dict[str, Any]:
