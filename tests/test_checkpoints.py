@@ -38,7 +38,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SOURCE = Source("checkpoint tests", Confidence.REPORTED)
 # The fixture below patches module constants once for all examples, which is what it means.
 FAST_PATH_LAWS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
@@ -71,7 +71,7 @@ def outcome(question: Callable[[], Any]) -> Any:
 @st.composite
 def recordings(draw: st.DrawFn) -> list[list[Fact]]:
     """Batches of a history's events, recorded out of date order, with withdrawals."""
-    facts = facts_of(draw(histories(min_events=2, max_events=14)))
+    facts = facts_of(draw(histories(min_events=2, max_events=24)))
     rest = draw(st.permutations(facts[1:]))
     batches: list[list[Fact]] = [[facts[0]]]
     recorded = 1
@@ -80,7 +80,7 @@ def recordings(draw: st.DrawFn) -> list[list[Fact]]:
             batches.append([])
         batches[-1].append(fact)
         recorded += 1
-        if draw(st.integers(0, 5)) == 0:
+        if draw(st.integers(0, 3)) == 0:
             target = f"{AGREEMENT}#{draw(st.integers(2, recorded))}"
             if draw(st.booleans()):
                 batches[-1].append(Retraction(retracts=target, reason="withdrawn", source=SOURCE))

@@ -237,6 +237,20 @@ class IndexStore:
             return None
         return Checkpoint(date.fromordinal(rows[0]["day"]), bytes(rows[0]["state"]))
 
+    def latest_rows(self, aggregate_id: uuid.UUID, versions: Sequence[int]) -> dict[int, IndexRow]:
+        """The latest row of each of these events (none for a retraction)."""
+        found: dict[int, IndexRow] = {}
+        for version in versions:
+            rows = self._all(
+                "SELECT version, visible_from, visible_until, day, opening, seq "
+                "FROM {t}ledger_timeline WHERE aggregate_id = ? AND version = ? "
+                "ORDER BY visible_from DESC LIMIT 1",
+                (self._id(aggregate_id), version),
+            )
+            if rows:
+                found[version] = _row(rows[0])
+        return found
+
     def _events_sql(self) -> str:
         # The events table is the recorder's own name for it, never input.
         return (
@@ -269,16 +283,8 @@ class IndexStore:
                 (agg, *key, last_day, known, known, page),
             )
             for r in rows:
-                row = IndexRow(
-                    r["version"],
-                    date.fromordinal(r["day"]),
-                    r["opening"] == 0,
-                    r["seq"],
-                    r["visible_from"],
-                    r["visible_until"],
-                )
                 yield IndexedEvent(
-                    row,
+                    _row(r),
                     StoredEvent(
                         originator_id=aggregate_id,
                         originator_version=r["version"],
@@ -292,3 +298,14 @@ class IndexStore:
             key = (last["day"], last["opening"], last["seq"], last["version"])
             if remaining is not None:
                 remaining -= len(rows)
+
+
+def _row(r: Any) -> IndexRow:
+    return IndexRow(
+        r["version"],
+        date.fromordinal(r["day"]),
+        r["opening"] == 0,
+        r["seq"],
+        r["visible_from"],
+        r["visible_until"],
+    )

@@ -23,7 +23,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.adapters.checkpoints import Checkpoint, IndexStore, IndexWrite
 from ledger.adapters.mapper import LedgerMapper
 from ledger.domain.agreement import agreement_uuid
-from ledger.domain.events import AgreementOpened, Correction, Retraction
+from ledger.domain.events import AgreementOpened, Correction, Retraction, target_of
 from ledger.domain.fold import Entry
 from ledger.domain.state import AgreementState
 from ledger.domain.state_codec import state_from_plain, state_to_plain
@@ -31,6 +31,7 @@ from ledger.domain.timeline import (
     Batch,
     Broken,
     Recorded,
+    check_withdrawal,
     fold,
     fold_days,
     known,
@@ -38,7 +39,8 @@ from ledger.domain.timeline import (
     not_open_yet,
     order,
 )
-from ledger.domain.timeline_index import OPEN, appended_rows, index_rows, spacing
+from ledger.domain.timeline_index import OPEN, IndexBuilder, IndexRow, index_rows, spacing
+from ledger.errors import InvalidField
 
 
 class NeedsFullCheck(Exception):
@@ -61,8 +63,12 @@ class IndexedLog:
         return self.mapper.to_domain_event(rows[0]) if rows else None
 
     def in_step(self, aggregate_id: uuid.UUID, head: Recorded) -> bool:
-        """Whether the index has followed the log up to its head."""
-        return self.index.version(aggregate_id) == head.originator_version
+        """Whether the index has followed the log up to ``head`` (read a moment ago).
+
+        The index commits with the events, so it can only be behind a log written before
+        it existed; another writer's append since ``head`` was read puts it ahead.
+        """
+        return self.index.version(aggregate_id) >= head.originator_version
 
     # -- reading -----------------------------------------------------------------
 
@@ -102,28 +108,54 @@ class IndexedLog:
     # -- writing -----------------------------------------------------------------
 
     def appended(self, agreement: str, head: Recorded, new: Sequence[Recorded]) -> IndexWrite:
-        """The index's part of appending ``new`` (plain events, no withdrawals) after
-        ``head``, checked against every later event from the checkpoint before the
-        first day they touch.
+        """The index's part of appending ``new`` after ``head``, checked against every
+        later event from the checkpoint before the first day the batch touches.
 
-        Raises the rule a new event breaks, placed at it; ``NeedsFullCheck`` when there
-        is no checkpoint to start from, or an earlier event would break (the whole
-        log then names the culprit).
+        Corrections and retractions are checked against the events they name, read
+        from the store with their rows. Raises the rule a new event breaks, placed at
+        it; ``NeedsFullCheck`` when there is no checkpoint to start from, or an earlier
+        event would break (the whole log then names the culprit).
         """
-        if any(isinstance(r.fact, (Correction, Retraction)) for r in new):
-            raise NeedsFullCheck
         aggregate_id = head.originator_id
         last = head.originator_version
-        rows = appended_rows(new)
-        touched = min(row.on for row in rows)
+        batch = Batch(last + 1, {r.originator_version: r.fact.TYPE for r in new})
+        builder = self._seeded(agreement, aggregate_id, last, new)
+        for record in new:
+            fact = record.fact
+            if isinstance(fact, (Correction, Retraction)):
+                try:
+                    check_withdrawal(
+                        fact, builder.withdrawals.facts, builder.withdrawals.withdrawn_by
+                    )
+                except InvalidField as error:
+                    raise error.located(batch.index(record.originator_version), fact.TYPE) from None
+            builder.add(record)
+        opened, closed = builder.opened(), builder.closed()
+        touched = min(row.on for row in (*opened, *closed)) if opened or closed else None
+        if touched is None or touched == date.min:
+            raise NeedsFullCheck  # nothing on the timeline changes: the whole log decides
         checkpoint = self.index.checkpoint(aggregate_id, touched - timedelta(days=1), last)
         if checkpoint is None:
             raise NeedsFullCheck
-        fresh = sorted(
-            (row.entry(agreement, r.fact) for row, r in zip(rows, new, strict=True)), key=order
+        facts = {r.originator_version: r.fact for r in new} | {
+            builder.version_of[ident]: fact
+            for ident, fact in builder.withdrawals.facts.items()
+            if builder.version_of[ident] <= last
+        }
+        fresh = sorted(  # a row the batch opened and closed again is not in effect after it
+            (
+                row.entry(agreement, facts[row.version])
+                for row in opened
+                if row.visible_until == OPEN
+            ),
+            key=order,
         )
-        later = self._entries(agreement, aggregate_id, last, after=checkpoint.on)
-        batch = Batch(last + 1, {r.originator_version: r.fact.TYPE for r in new})
+        gone = {(row.version, row.visible_from) for row in closed}
+        later = (
+            entry
+            for entry, row in self._rows_and_entries(agreement, aggregate_id, last, checkpoint.on)
+            if (row.version, row.visible_from) not in gone
+        )
         try:
             checkpoints = along(
                 _load(checkpoint),
@@ -138,12 +170,46 @@ class IndexedLog:
             aggregate_id=aggregate_id,
             agreement=agreement,
             appends=((new[-1].originator_version, new[-1].timestamp),),
-            rows=rows,
-            closed=(),
+            rows=opened,
+            closed=closed,
             touched=touched,
             first=last + 1,
             checkpoints=checkpoints,
         )
+
+    def _seeded(
+        self, agreement: str, aggregate_id: uuid.UUID, last: int, new: Sequence[Recorded]
+    ) -> IndexBuilder:
+        """An index builder that knows the earlier events the batch withdraws: their facts
+        and latest rows, and for a correction still in effect, the event it corrected."""
+        builder = IndexBuilder(agreement)
+        wanted = {
+            _version(agreement, target_of(r.fact), last)
+            for r in new
+            if isinstance(r.fact, (Correction, Retraction))
+        }
+        wanted.discard(None)
+        seen: set[int] = set()
+        while wanted:
+            versions = sorted(v for v in wanted if v is not None and v not in seen)
+            wanted = set()
+            rows = self.index.latest_rows(aggregate_id, versions)
+            for version in versions:
+                seen.add(version)
+                stored = self.recorder.select_events(aggregate_id, gt=version - 1, lte=version)
+                fact = self.mapper.to_domain_event(stored[0]).fact
+                builder.seed(version, fact, rows.get(version))
+                if isinstance(fact, Correction):  # retracting it would restore this one
+                    wanted.add(_version(agreement, fact.corrects, last))
+            wanted.discard(None)
+        return builder
+
+    def _rows_and_entries(
+        self, agreement: str, aggregate_id: uuid.UUID, version: int, after: date
+    ) -> Iterator[tuple[Entry, IndexRow]]:
+        for found in self.index.events(aggregate_id, version, after):
+            fact = self.mapper.to_domain_event(found.stored).fact
+            yield found.row.entry(agreement, fact), found.row
 
     def rebuilt(self, agreement: str, records: Sequence[Recorded], first: int) -> IndexWrite:
         """The index's part of a log whose events from version ``first`` on are new,
@@ -208,3 +274,11 @@ def along(
 
 def _load(checkpoint: Checkpoint) -> AgreementState:
     return state_from_plain(orjson.loads(checkpoint.state))
+
+
+def _version(agreement: str, ident: str, last: int) -> int | None:
+    """The version an event id names in this agreement's log up to ``last``, if any."""
+    name, _, number = ident.rpartition("#")
+    if name != agreement or not number.isdigit() or not 1 <= int(number) <= last:
+        return None
+    return int(number)

@@ -314,15 +314,16 @@ def _check_withdrawals(agreement: str, records: Sequence[Recorded], batch: Batch
         fact = record.fact
         if isinstance(fact, (Correction, Retraction)) and record.originator_version >= batch.first:
             try:
-                _check_withdrawal(fact, withdrawals.facts, withdrawals.withdrawn_by)
+                check_withdrawal(fact, withdrawals.facts, withdrawals.withdrawn_by)
             except InvalidField as error:
                 raise error.located(batch.index(record.originator_version), fact.TYPE) from None
         withdrawals.record(event_id(agreement, record.originator_version), fact)
 
 
-def _check_withdrawal(
+def check_withdrawal(
     fact: Correction | Retraction, kinds: dict[str, Fact], withdrawn: dict[str, str]
 ) -> None:
+    """Refuse a withdrawal whose target is unknown, already withdrawn, or may not be."""
     field = "corrects" if isinstance(fact, Correction) else "retracts"
     target = target_of(fact)
     original = kinds.get(target)

@@ -60,33 +60,72 @@ def dated_fact(fact: Fact) -> DatedFact | None:
 
 def index_rows(agreement: str, records: Sequence[Recorded]) -> list[IndexRow]:
     """Every row of the index of a whole log, closed ones included."""
-    rows: list[IndexRow] = []
-    open_row: dict[str, int] = {}  # event id -> its row in effect
-    place: dict[str, int] = {}
-    version_of: dict[str, int] = {}
-    withdrawals = Withdrawals()
+    builder = IndexBuilder(agreement)
     for record in records:
+        builder.add(record)
+    return builder.rows
+
+
+class IndexBuilder:
+    """The index, built as the log is read in recording order.
+
+    Seeded with the rows and facts of the earlier events a batch withdraws, it gives
+    what the batch changes without reading the rest of the log.
+    """
+
+    def __init__(self, agreement: str) -> None:
+        self.agreement = agreement
+        self.rows: list[IndexRow] = []
+        self.seeded = 0  # rows[:seeded] came from the store
+        self.open_row: dict[str, int] = {}  # event id -> its row in effect
+        self.place: dict[str, int] = {}
+        self.version_of: dict[str, int] = {}
+        self.withdrawals = Withdrawals()
+
+    def seed(self, version: int, fact: Fact, last_row: IndexRow | None) -> None:
+        """An earlier event: its fact and its latest row (``None`` for a retraction)."""
+        ident = event_id(self.agreement, version)
+        self.version_of[ident] = version
+        self.withdrawals.facts[ident] = fact
+        if last_row is None:
+            return
+        self.place[ident] = last_row.seq
+        if last_row.visible_until == OPEN:
+            self.open_row[ident] = len(self.rows)
+            self.rows.append(last_row)
+            self.seeded = len(self.rows)
+        else:
+            self.withdrawals.withdrawn_by[ident] = event_id(self.agreement, last_row.visible_until)
+
+    def add(self, record: Recorded) -> None:
+        """The next event of the log."""
         version = record.originator_version
-        ident = event_id(agreement, version)
+        ident = event_id(self.agreement, version)
         fact = record.fact
-        version_of[ident] = version
-        restored = withdrawals.record(ident, fact)
+        self.version_of[ident] = version
+        restored = self.withdrawals.record(ident, fact)
         if isinstance(fact, (Correction, Retraction)):
             target = target_of(fact)
-            if target in open_row:
-                at = open_row.pop(target)
-                rows[at] = attrs.evolve(rows[at], visible_until=version)
+            if target in self.open_row:
+                at = self.open_row.pop(target)
+                self.rows[at] = attrs.evolve(self.rows[at], visible_until=version)
         if restored is not None:
-            again = withdrawals.facts[restored]
-            open_row[restored] = len(rows)
-            rows.append(_row(version_of[restored], again, place[restored], version))
-        place[ident] = (
-            place.get(fact.corrects, version) if isinstance(fact, Correction) else version
-        )
+            again = self.withdrawals.facts[restored]
+            self.open_row[restored] = len(self.rows)
+            self.rows.append(_row(self.version_of[restored], again, self.place[restored], version))
+        place = self.place.get(fact.corrects, version) if isinstance(fact, Correction) else version
+        self.place[ident] = place
         if dated_fact(fact) is not None:
-            open_row[ident] = len(rows)
-            rows.append(_row(version, fact, place[ident], version))
-    return rows
+            self.open_row[ident] = len(self.rows)
+            self.rows.append(_row(version, fact, place, version))
+
+    def opened(self) -> list[IndexRow]:
+        """The rows added since seeding."""
+        return self.rows[self.seeded :]
+
+    def closed(self) -> list[IndexRow]:
+        """The seeded rows closed since."""
+        return [row for row in self.rows[: self.seeded] if row.visible_until != OPEN]
 
 
 def appended_rows(records: Sequence[Recorded]) -> list[IndexRow]:
