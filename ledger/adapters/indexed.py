@@ -259,13 +259,19 @@ def along(
     start: AgreementState | None, entries: Iterable[Entry], every: int
 ) -> list[tuple[date, bytes]]:
     """Fold ``entries`` after ``start`` with every rule checked, keeping a checkpoint at
-    the end of a day once ``every`` entries have passed since the last one."""
+    the end of a day once ``every`` entries have passed since the last one.
+
+    Folding from the opening keeps one at the end of its day too, so that an event
+    backdated to any later day has a checkpoint to start from.
+    """
     kept: list[tuple[date, bytes]] = []
     run = 0
+    opening = start is None
     opened_on = str(start.opened_on) if start is not None else "not yet"
     for state, count in fold_days(start, entries, opened_on):
         run += count
-        if run >= every:
+        if run >= every or opening:
+            opening = False
             data = orjson.dumps(state_to_plain(state))
             kept.append((state.as_of, data))
             every, run = spacing(len(data)), 0

@@ -284,6 +284,9 @@ def fold_days(
 
 
 def _check_day_end(state: AgreementState, day: Sequence[Entry]) -> None:
+    # Stakes change only through ownership changes, and the last day-end check passed.
+    if not any(isinstance(e.fact, OwnershipChange) for e in day):
+        return
     found = over_allocation(state)
     if found is None:
         return
