@@ -7,21 +7,26 @@ The store and the checkpoints are read with ``codec.structure_stored`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
-from strategies import any_event, histories
+from hypothesis import strategies as st
+from strategies import any_event, histories, terms
 from test_properties import facts_of
 
-from ledger.domain.clauses import AddClause
+from ledger.domain.clauses import AddClause, ClauseKind
 from ledger.domain.codec import (
+    amended_terms,
     stored_terms,
     structure_fact,
     structure_stored,
+    structure_terms,
     unstructure_fact,
     unstructure_terms,
 )
 from ledger.domain.events import AgreementOpened, Amendment
+from ledger.errors import InvalidField
 
 
 @settings(max_examples=300, deadline=None)
@@ -41,3 +46,29 @@ def test_stored_terms_read_back_as_written(document: dict[str, Any]) -> None:
         changes += fact.changes if isinstance(fact, Amendment) else ()
         for add in (c for c in changes if isinstance(c, AddClause)):
             assert stored_terms(add.kind, unstructure_terms(add.terms)) == add.terms
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_amending_reads_only_the_changed_terms_and_gives_the_whole_reread(
+    data: st.DataObject,
+) -> None:
+    """``amended_terms`` reads the changed terms alone; it must give what restructuring
+    every term after the change gives, or the same refusal."""
+    kind = data.draw(st.sampled_from(list(ClauseKind)))
+    current = structure_terms(kind, data.draw(terms(kind.value)))
+    changes = data.draw(
+        st.one_of(
+            terms(kind.value),
+            st.dictionaries(st.sampled_from(["rate", "holder", "over", "bogus"]), st.text()),
+        )
+    )
+
+    def outcome(amend: Callable[[], Any]) -> Any:
+        try:
+            return amend()
+        except InvalidField as error:
+            return str(error)
+
+    whole = outcome(lambda: structure_terms(kind, {**unstructure_terms(current), **changes}))
+    assert outcome(lambda: amended_terms(kind, current, changes)) == whole

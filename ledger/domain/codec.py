@@ -242,8 +242,17 @@ def structure_terms(kind: ClauseKind, raw: object) -> Terms:
 
 
 def amended_terms(kind: ClauseKind, current: Terms, changes: Mapping[str, Any]) -> Terms:
-    """``current`` with the terms named in ``changes`` replaced, the others kept."""
-    return structure_terms(kind, {**unstructure_terms(current), **changes})
+    """``current`` with the terms named in ``changes`` replaced, the others kept.
+
+    Only the changed terms are read (strictly); a term changed to null is cleared.
+    """
+    given = structure_terms(kind, changes)
+    defaults = {field.name: field.default for field in attrs.fields(TERMS_OF[kind])}
+    replaced = {
+        name: defaults[name] if value is None else getattr(given, name)
+        for name, value in changes.items()
+    }
+    return attrs.evolve(current, **replaced)
 
 
 def unstructure_terms(terms: Terms) -> dict[str, Any]:
