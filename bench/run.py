@@ -290,15 +290,15 @@ class Synth:
             self.amendment()
         elif r < 0.73:
             self.investment(self.day)
-        elif r < 0.993:
+        elif r < 0.9935:
             self.ownership()
-        elif r < 0.994:
+        elif r < 0.9936:
             self.governance(self.day, allow_restructuring=True)
-        elif r < 0.9943 and remaining >= 5:
+        elif r < 0.99365 and remaining >= 5:
             self.renegotiation()
-        elif r < 0.9973:
+        elif r < 0.99665:
             self.correction()
-        elif r < 0.9988:
+        elif r < 0.99815:
             self.retraction()
         else:
             self.investment(self.day)
@@ -490,7 +490,7 @@ class Synth:
             if held > 0:  # a stake only ever shrinks back in time: no later sum can pass 100
                 self._set_stake(holder, entity, day, self.rng.randint(0, held), label)
                 return
-        elif r < 0.41:
+        elif r < 0.401:
             self.governance(day, allow_restructuring=False, label=label)
             return
         self.investment(day, label)

@@ -55,7 +55,8 @@ class IndexWrite:
 
 @attrs.frozen
 class Checkpoint:
-    """A stored checkpoint: the state at the end of ``on``, as plain JSON bytes."""
+    """A stored checkpoint: the state at the end of ``on``, as zlib-compressed JSON (a
+    cache, unlike the events, which stay readable in the store)."""
 
     on: date
     state: bytes

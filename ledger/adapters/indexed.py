@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -83,7 +84,7 @@ class IndexedLog:
             agreement, aggregate_id, version, after=checkpoint.on if checkpoint else None, until=on
         )
         if checkpoint is not None:
-            state = fold(entries, on, _load(checkpoint))
+            state = fold(entries, on, _load(checkpoint)[0])
         else:
             folded = list(entries)
             if not folded or not isinstance(folded[0].fact, AgreementOpened):
@@ -156,12 +157,9 @@ class IndexedLog:
             for entry, row in self._rows_and_entries(agreement, aggregate_id, last, checkpoint.on)
             if (row.version, row.visible_from) not in gone
         )
+        start, size = _load(checkpoint)
         try:
-            checkpoints = along(
-                _load(checkpoint),
-                heapq.merge(later, fresh, key=order),
-                spacing(len(checkpoint.state)),
-            )
+            checkpoints = along(start, heapq.merge(later, fresh, key=order), spacing(size))
         except Broken as broken:
             if broken.entry.version > last:
                 raise batch.blame(broken.error, broken.entry) from None
@@ -225,8 +223,8 @@ class IndexedLog:
             checkpoint = self.index.checkpoint(aggregate_id, touched - timedelta(days=1), first - 1)
         entries = known(agreement, records).entries
         if checkpoint is not None:
-            start: AgreementState | None = _load(checkpoint)
-            every = spacing(len(checkpoint.state))
+            start, size = _load(checkpoint)
+            every = spacing(size)
             entries = tuple(e for e in entries if e.effective_on > checkpoint.on)
         else:
             start, every = None, spacing(0)
@@ -273,13 +271,15 @@ def along(
         if run >= every or opening:
             opening = False
             data = orjson.dumps(state_to_plain(state))
-            kept.append((state.as_of, data))
+            kept.append((state.as_of, zlib.compress(data, 1)))
             every, run = spacing(len(data)), 0
     return kept
 
 
-def _load(checkpoint: Checkpoint) -> AgreementState:
-    return state_from_plain(orjson.loads(checkpoint.state))
+def _load(checkpoint: Checkpoint) -> tuple[AgreementState, int]:
+    """The state a checkpoint holds (compressed JSON), and the size of its JSON."""
+    data = zlib.decompress(checkpoint.state)
+    return state_from_plain(orjson.loads(data)), len(data)
 
 
 def _version(agreement: str, ident: str, last: int) -> int | None:

@@ -21,7 +21,7 @@ from ledger.domain.timeline import Recorded, Withdrawals, event_id
 
 OPEN = 2**63 - 1  # visible_until of a row still in effect: later than any log version
 MIN_SPACING = 256  # entries between checkpoints, at least
-BYTES_PER_ENTRY = 128  # a checkpoint this many bytes long is worth this many entries of fold
+BYTES_PER_ENTRY = 512  # reading this many bytes of checkpoint JSON costs about one entry
 
 
 @attrs.frozen
