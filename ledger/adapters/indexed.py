@@ -103,8 +103,10 @@ class IndexedLog:
         until: date | None = None,
         limit: int | None = None,
     ) -> Iterator[Entry]:
-        for found in self.index.events(aggregate_id, version, after, until, limit):
-            yield found.row.entry(agreement, self.mapper.to_domain_event(found.stored).fact)
+        for entry, _ in self._rows_and_entries(
+            agreement, aggregate_id, version, after, until, limit
+        ):
+            yield entry
 
     # -- writing -----------------------------------------------------------------
 
@@ -203,9 +205,16 @@ class IndexedLog:
         return builder
 
     def _rows_and_entries(
-        self, agreement: str, aggregate_id: uuid.UUID, version: int, after: date
+        self,
+        agreement: str,
+        aggregate_id: uuid.UUID,
+        version: int,
+        after: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
     ) -> Iterator[tuple[Entry, IndexRow]]:
-        for found in self.index.events(aggregate_id, version, after):
+        """The index's events in effect at ``version`` (see ``IndexStore.events``), read."""
+        for found in self.index.events(aggregate_id, version, after, until, limit):
             fact = self.mapper.to_domain_event(found.stored).fact
             yield found.row.entry(agreement, fact), found.row
 

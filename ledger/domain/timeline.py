@@ -84,7 +84,7 @@ def known(agreement: str, records: Sequence[Recorded], at: datetime | None = Non
             place[ident] = place.get(fact.corrects, record.originator_version)
         else:
             place[ident] = record.originator_version
-        dated = _dated(fact)
+        dated = dated_fact(fact)
         if dated is not None and ident not in withdrawn_by:
             entries.append(Entry(ident, place[ident], dated, replacing, record.originator_version))
     entries.sort(key=order)
@@ -127,7 +127,8 @@ def order(entry: Entry) -> tuple[date, int, int, int]:
     return (entry.effective_on, opening, entry.seq, entry.version)
 
 
-def _dated(fact: Fact) -> DatedFact | None:
+def dated_fact(fact: Fact) -> DatedFact | None:
+    """The dated fact an event puts on the timeline: a correction's replacement, else itself."""
     if isinstance(fact, Correction):
         return fact.replacement
     if isinstance(fact, Retraction):
@@ -340,7 +341,7 @@ def check_withdrawal(
         )
     if isinstance(original, Retraction):
         raise RuleViolation(field, f"expected an event other than a retraction, got {target!r}")
-    original_dated = _dated(original)
+    original_dated = dated_fact(original)
     opens = isinstance(original_dated, AgreementOpened)
     # Retracting the opening itself is refused; retracting a correction of it undoes that.
     if isinstance(fact, Retraction) and isinstance(original, AgreementOpened):

@@ -15,9 +15,9 @@ from datetime import date
 
 import attrs
 
-from ledger.domain.events import AgreementOpened, Correction, DatedFact, Fact, Retraction, target_of
+from ledger.domain.events import AgreementOpened, Correction, Fact, Retraction, target_of
 from ledger.domain.fold import Entry
-from ledger.domain.timeline import Recorded, Withdrawals, event_id
+from ledger.domain.timeline import Recorded, Withdrawals, dated_fact, event_id
 
 OPEN = 2**63 - 1  # visible_until of a row still in effect: later than any log version
 MIN_SPACING = 256  # entries between checkpoints, at least
@@ -47,15 +47,6 @@ class IndexRow:
             isinstance(fact, Correction),
             self.version,
         )
-
-
-def dated_fact(fact: Fact) -> DatedFact | None:
-    """The dated fact an event puts on the timeline: a correction's replacement, else itself."""
-    if isinstance(fact, Correction):
-        return fact.replacement
-    if isinstance(fact, Retraction):
-        return None
-    return fact
 
 
 def index_rows(agreement: str, records: Sequence[Recorded]) -> list[IndexRow]:
@@ -126,14 +117,6 @@ class IndexBuilder:
     def closed(self) -> list[IndexRow]:
         """The seeded rows closed since."""
         return [row for row in self.rows[: self.seeded] if row.visible_until != OPEN]
-
-
-def appended_rows(records: Sequence[Recorded]) -> list[IndexRow]:
-    """The rows of newly recorded events that withdraw nothing (their own, in effect)."""
-    return [
-        _row(r.originator_version, r.fact, r.originator_version, r.originator_version)
-        for r in records
-    ]
 
 
 def _row(version: int, fact: Fact, seq: int, visible_from: int) -> IndexRow:
