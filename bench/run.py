@@ -68,6 +68,15 @@ SELECT_ROWS = (
 )
 INVESTMENT_TOPIC = "contract-ledger/investment"
 BARE_IMPORTS = "import eventsourcing.application, eventsourcing.sqlite, attrs, click"
+# The one event the append measurements record (its date is set for each).
+APPENDED_INVESTMENT = {
+    "type": "investment",
+    "investor": "alpha",
+    "recipient": "beta",
+    "amount": {"amount": "1000000", "currency": "USD"},
+    "instrument": "equity",
+    "source": {"citation": "Benchmark append", "confidence": "confirmed"},
+}
 
 
 # --------------------------------------------------------------------------------------
@@ -768,19 +777,8 @@ def measure_size(args: argparse.Namespace) -> None:
     emit("rss_asof", float(rss.stdout.strip()))
 
     # Appends last, so every read above saw exactly N events.
-    source = {"citation": "Benchmark append", "confidence": "confirmed"}
     for key, day in (("append_end", last_day), ("append_middle", middle)):
-        fact = structure_fact(
-            {
-                "type": "investment",
-                "effective_on": day.isoformat(),
-                "investor": "alpha",
-                "recipient": "beta",
-                "amount": {"amount": "1000000", "currency": "USD"},
-                "instrument": "equity",
-                "source": source,
-            }
-        )
+        fact = structure_fact({**APPENDED_INVESTMENT, "effective_on": day.isoformat()})
         with Ledger(str(store)) as ledger:
             emit(key, timed(lambda fact=fact: ledger.append([fact], agreement=AGREEMENT)))
     emit("rss_run", peak_rss_mb())
@@ -1117,11 +1115,15 @@ def profile(args: argparse.Namespace) -> None:
         else:
             with contextlib.redirect_stdout(io.StringIO()):
                 one_batch_load(store, facts[:-1])
-            if args.profile == "append":
+            if args.profile in ("append", "backdated"):
+                last = facts[-1:]
+                if args.profile == "backdated":  # an investment dated the middle date
+                    middle = OPENED + (last_day - OPENED) / 2
+                    last = [structure_fact({**APPENDED_INVESTMENT, "effective_on": str(middle)})]
 
                 def target() -> Any:
                     with Ledger(str(store)) as ledger:
-                        return ledger.append(facts[-1:], agreement=AGREEMENT)
+                        return ledger.append(last, agreement=AGREEMENT)
 
             else:
 
@@ -1153,7 +1155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--no-cli", action="store_true", help="skip the CLI start-up timing")
     parser.add_argument("--cli-runs", type=int, default=5)
-    parser.add_argument("--profile", choices=("import", "replay", "append"))
+    parser.add_argument("--profile", choices=("import", "replay", "append", "backdated"))
     parser.add_argument("--profile-size", type=parse_sizes, default=(100_000,))
     parser.add_argument("--_size", dest="size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--_store-dir", dest="store_dir", help=argparse.SUPPRESS)
