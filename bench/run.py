@@ -704,6 +704,8 @@ def measure_size(args: argparse.Namespace) -> None:
     progress(f"generated {n:,} events in {time.perf_counter() - began:.1f} s")
     last_day = max(date.fromisoformat(e["effective_on"]) for e in plain if "effective_on" in e)
     middle = OPENED + (last_day - OPENED) / 2
+    document = Path(args.store_dir) / f"history-{n}.json"
+    document.write_bytes(orjson.dumps({"agreement": AGREEMENT, "events": plain}))
     del plain
 
     recorded, complete = batched_import(store, facts, args.batches, args.budget, args.cost)
@@ -781,6 +783,15 @@ def measure_size(args: argparse.Namespace) -> None:
         fact = structure_fact({**APPENDED_INVESTMENT, "effective_on": day.isoformat()})
         with Ledger(str(store)) as ledger:
             emit(key, timed(lambda fact=fact: ledger.append([fact], agreement=AGREEMENT)))
+    # Import as users do it from a file: `ledger append` of the whole history as JSON,
+    # into a new store, in a fresh process (reading and checking the file included).
+    fresh = Path(args.store_dir) / f"cli-{n}.sqlite"
+    command = [*ledger_command(), "--store", str(fresh), "append", str(document)]
+    began = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - our own command
+    emit("cli_append", time.perf_counter() - began)
+    fresh.unlink()
+    document.unlink()
     emit("rss_run", peak_rss_mb())
     emit("cpu_share", CPU_WALL[0] / CPU_WALL[1])
     emit("load", os.getloadavg()[0])
@@ -930,6 +941,8 @@ def cells(n: int, r: dict[str, Any]) -> dict[str, str]:
         out["import"] = "skipped (budget)"
     if "load_one_batch" in r:
         out["load"] = eps(n, r["load_one_batch"])
+    if "cli_append" in r:
+        out["cli_append"] = eps(n, r["cli_append"])
     for key in ("append_end", "append_middle"):
         if key in r:
             out[key] = ms(r[key])
@@ -991,6 +1004,7 @@ ROWS = (
     ("generate", "synthetic history: generate + structure_fact (not a result)"),
     ("import", "import: Ledger.append in batches, every rule checked"),
     ("load", "  (store loaded in ONE append instead, for the reads)"),
+    ("cli_append", "import: `ledger append history.json` (all N in one file), fresh store"),
     ("append_end", "append 1 event at the end (ms)"),
     ("append_middle", "append 1 event backdated to the middle (ms)"),
     ("append_end_ratio", "append at the end ÷ the same at the smallest N"),
