@@ -417,8 +417,12 @@ class Ledger:
                     f"agreement: the store holds no agreement {label!r}; a file that opens "
                     "one starts with an agreement_opened event"
                 )
-            log, new = Agreement.open(facts, self._clock())
-            return label, new, self._indexed.rebuilt(log.agreement, log.records, 1)
+            recorded_at = self._clock()
+            try:
+                return label, *self._indexed.opening(label, facts, recorded_at)
+            except NeedsFullCheck:
+                log, new = Agreement.open(facts, recorded_at)  # names the event at fault
+                return label, new, self._indexed.rebuilt(log.agreement, log.records, 1)
         opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
         if opening is not None:
             raise AgreementExists(

@@ -23,8 +23,9 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.adapters.checkpoints import Checkpoint, IndexStore, IndexWrite
 from ledger.adapters.mapper import LedgerMapper
-from ledger.domain.agreement import agreement_uuid
-from ledger.domain.events import AgreementOpened, Correction, Retraction, target_of
+from ledger.domain import chain
+from ledger.domain.agreement import agreement_uuid, chained
+from ledger.domain.events import AgreementOpened, Correction, Fact, Retraction, target_of
 from ledger.domain.fold import Entry
 from ledger.domain.state import AgreementState
 from ledger.domain.state_codec import state_from_plain, state_to_plain
@@ -33,6 +34,7 @@ from ledger.domain.timeline import (
     Broken,
     Recorded,
     check_withdrawal,
+    check_withdrawals,
     fold,
     fold_days,
     known,
@@ -217,6 +219,21 @@ class IndexedLog:
         for found in self.index.events(aggregate_id, version, after, until, limit):
             fact = self.mapper.to_domain_event(found.stored).fact
             yield found.row.entry(agreement, fact), found.row
+
+    def opening(
+        self, agreement: str, facts: Sequence[Fact], recorded_at: datetime
+    ) -> tuple[list[Recorded], IndexWrite]:
+        """A new agreement's events and index, every rule checked in the one fold that
+        also writes its checkpoints; ``NeedsFullCheck`` when a rule is broken (the
+        whole-log check then names the event at fault)."""
+        new = chained(agreement_uuid(agreement), 0, chain.GENESIS, facts, recorded_at)
+        check_withdrawals(
+            agreement, new, Batch(1, {r.originator_version: r.fact.TYPE for r in new})
+        )
+        try:
+            return new, self.rebuilt(agreement, new, 1)
+        except Broken:
+            raise NeedsFullCheck from None
 
     def rebuilt(self, agreement: str, records: Sequence[Recorded], first: int) -> IndexWrite:
         """The index's part of a log whose events from version ``first`` on are new,

@@ -207,7 +207,7 @@ def check(agreement: str, records: Sequence[Recorded], first_new: int) -> None:
     old = [r for r in records if r.originator_version < first_new]
     new = [r for r in records if r.originator_version >= first_new]
     batch = Batch(first_new, {r.originator_version: r.fact.TYPE for r in new})
-    _check_withdrawals(agreement, records, batch)
+    check_withdrawals(agreement, records, batch)
     try:
         _fold_checked(agreement, records)
     except Broken as broken:
@@ -311,7 +311,7 @@ def _opening_date(entries: Sequence[Entry]) -> str:
     return str(dates[0]) if dates else "not yet"
 
 
-def _check_withdrawals(agreement: str, records: Sequence[Recorded], batch: Batch) -> None:
+def check_withdrawals(agreement: str, records: Sequence[Recorded], batch: Batch) -> None:
     """Each new correction or retraction names an earlier event that is still in effect."""
     withdrawals = Withdrawals()
     for record in records:
