@@ -298,10 +298,13 @@ class Ledger:
             return self._clock()
         return known_at.replace(tzinfo=UTC) if known_at.tzinfo is None else known_at
 
-    def verify(self, agreement: str | None = None) -> int:
-        """Check every stored event against the hash chain; the number of events checked.
+    def verify(self, agreement: str | None = None, *, reindex: bool = False) -> int:
+        """Check every stored event against the hash chain, then the timeline index and
+        checkpoints against the events; the number of events checked.
 
-        Raises ``IntegrityFailure`` naming the first event that does not match.
+        Raises ``IntegrityFailure`` naming the first event, or the first part of the
+        index, that does not match. With ``reindex``, the index and checkpoints are
+        rebuilt from the verified events first.
         """
         from ledger.adapters.integrity import verify_rows
 
@@ -309,6 +312,12 @@ class Ledger:
         for name, aggregate_id in self._opened(agreement):
             rows = self._store(partial(self._app.recorder.select_events, aggregate_id))
             checked += verify_rows(name, rows, self._app.mapper)
+            records = [self._app.mapper.to_domain_event(row) for row in rows]
+            if reindex:
+                self._store(partial(self._indexed.reindex, name, records))
+            else:
+                self._in_step(name)
+            self._store(partial(self._indexed.verify, name, records))
         return checked
 
     def _opened(self, agreement: str | None) -> list[tuple[str, uuid.UUID]]:

@@ -320,11 +320,18 @@ def _show_comparison(
 
 @cli.command()
 @_agreement
+@click.option(
+    "--reindex",
+    is_flag=True,
+    help="Rebuild the timeline index and checkpoints from the verified events first.",
+)
 @click.pass_context
-def verify(ctx: click.Context, agreement: str | None) -> None:
-    """Check every stored event against its agreement's hash chain."""
-    checked = _ledger(ctx).verify(agreement)
-    click.echo(f"Verified {checked} events: every chain is intact.")
+def verify(ctx: click.Context, agreement: str | None, reindex: bool) -> None:
+    """Check every stored event against its agreement's hash chain, and the timeline
+    index and checkpoints against the events."""
+    checked = _ledger(ctx).verify(agreement, reindex=reindex)
+    rebuilt = " (index and checkpoints rebuilt)" if reindex else ""
+    click.echo(f"Verified {checked} events: every chain is intact, and so is the index{rebuilt}.")
 
 
 def _print_json(data: object) -> None:

@@ -11,7 +11,9 @@ the state (or the refusal) the plain fold over the whole log gives.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import fresh_schema
+from conftest import fresh_schema, ledger_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import AGREEMENT, histories
@@ -32,7 +34,7 @@ from ledger.domain.events import Correction, DatedEvent, Fact, Retraction
 from ledger.domain.state_codec import state_from_plain, state_to_plain
 from ledger.domain.timeline import state_at
 from ledger.domain.values import Confidence, Source
-from ledger.errors import LedgerError
+from ledger.errors import IntegrityFailure, LedgerError
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SOURCE = Source("checkpoint tests", Confidence.REPORTED)
@@ -210,3 +212,45 @@ def test_states_round_trip_through_checkpoints(document: dict[str, Any]) -> None
     for day in dates_to_check(facts):
         state = state_at(AGREEMENT, agreement.records, day)
         assert state_from_plain(state_to_plain(state)) == state
+
+
+TAMPERINGS = {
+    "an index row's date": "UPDATE ledger_timeline SET day = day - 400 WHERE version = 3",
+    "an index row's visibility": "UPDATE ledger_timeline SET visible_until = 2 WHERE version = 5",
+    "an append's time": "UPDATE ledger_appends SET recorded_at = recorded_at + 1",
+    "a checkpoint's day": "UPDATE ledger_checkpoints SET day = day + 1",
+}
+
+
+@pytest.mark.parametrize("tampering", TAMPERINGS.values(), ids=TAMPERINGS.keys())
+def test_verify_names_a_tampered_index_and_reindex_mends_it(tmp_path: Path, tampering: str) -> None:
+    """The index and checkpoints answer questions, so ``verify`` checks them too; the
+    events stay intact, and ``--reindex`` rebuilds the rest from them. (A checkpoint
+    missing is no error: questions then fold from an earlier one.)"""
+    store = tmp_path / "ledger.sqlite"
+    command = [*ledger_command(), "--store", str(store)]
+    subprocess.run([*command, "init", "--example", "openai-microsoft"], check=True)
+    with closing(sqlite3.connect(store)) as connection:
+        assert connection.execute(tampering).rowcount > 0
+        connection.commit()
+    refused = subprocess.run([*command, "verify"], capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert "does not match the log; the events themselves are intact" in refused.stderr
+    assert "ledger verify --reindex" in refused.stderr
+    mended = subprocess.run([*command, "verify", "--reindex"], capture_output=True, text=True)
+    assert mended.returncode == 0, mended.stderr
+    assert subprocess.run([*command, "verify"], capture_output=True).returncode == 0
+
+
+def test_verify_reads_every_checkpoint_in_force(tmp_path: Path) -> None:
+    """A checkpoint whose state was edited (and recompressed) is named by its day."""
+    store = tmp_path / "ledger.sqlite"
+    with Ledger(str(store)) as ledger:
+        ledger.load_example("openai-microsoft")
+    with closing(sqlite3.connect(store)) as connection:
+        day, state = connection.execute("SELECT day, state FROM ledger_checkpoints").fetchone()
+        edited = zlib.compress(zlib.decompress(state).replace(b'"USD"', b'"EUR"'))
+        connection.execute("UPDATE ledger_checkpoints SET state = ? WHERE day = ?", (edited, day))
+        connection.commit()
+    with Ledger(str(store)) as ledger, pytest.raises(IntegrityFailure, match="the checkpoint of"):
+        ledger.verify()

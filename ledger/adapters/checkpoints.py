@@ -252,6 +252,33 @@ class IndexStore:
                 found[version] = _row(rows[0])
         return found
 
+    def all_rows(self, aggregate_id: uuid.UUID) -> list[IndexRow]:
+        """Every row of an agreement's index, by version and then visible_from."""
+        rows = self._all(
+            "SELECT version, visible_from, visible_until, day, opening, seq FROM "
+            "{t}ledger_timeline WHERE aggregate_id = ? ORDER BY version, visible_from",
+            (self._id(aggregate_id),),
+        )
+        return [_row(r) for r in rows]
+
+    def appends(self, aggregate_id: uuid.UUID) -> list[tuple[int, int]]:
+        """(last version, recorded_at in microseconds) of each append, in order."""
+        rows = self._all(
+            "SELECT last_version, recorded_at FROM {t}ledger_appends WHERE aggregate_id = ? "
+            "ORDER BY last_version",
+            (self._id(aggregate_id),),
+        )
+        return [(int(r["last_version"]), int(r["recorded_at"])) for r in rows]
+
+    def in_force(self, aggregate_id: uuid.UUID) -> list[Checkpoint]:
+        """The checkpoints that hold at the log's head, by day."""
+        rows = self._all(
+            "SELECT day, state FROM {t}ledger_checkpoints WHERE aggregate_id = ? "
+            "AND valid_until = ? ORDER BY day",
+            (self._id(aggregate_id), OPEN),
+        )
+        return [Checkpoint(date.fromordinal(r["day"]), bytes(r["state"])) for r in rows]
+
     def _events_sql(self) -> str:
         # The events table is the recorder's own name for it, never input.
         return (

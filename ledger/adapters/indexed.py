@@ -14,14 +14,14 @@ import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from itertools import groupby
+from itertools import groupby, zip_longest
 from typing import Any
 
 import attrs
 import orjson
 from eventsourcing.persistence import StoredEvent
 
-from ledger.adapters.checkpoints import Checkpoint, IndexStore, IndexWrite
+from ledger.adapters.checkpoints import Checkpoint, IndexStore, IndexWrite, micros
 from ledger.adapters.mapper import LedgerMapper
 from ledger.domain import chain
 from ledger.domain.agreement import agreement_uuid, chained
@@ -35,6 +35,7 @@ from ledger.domain.timeline import (
     Recorded,
     check_withdrawal,
     check_withdrawals,
+    event_id,
     fold,
     fold_days,
     known,
@@ -43,7 +44,7 @@ from ledger.domain.timeline import (
     order,
 )
 from ledger.domain.timeline_index import OPEN, IndexBuilder, IndexRow, index_rows, spacing
-from ledger.errors import InvalidField
+from ledger.errors import IntegrityFailure, InvalidField
 
 
 class NeedsFullCheck(Exception):
@@ -254,12 +255,7 @@ class IndexedLog:
             entries = tuple(e for e in entries if e.effective_on > checkpoint.on)
         else:
             start, every = None, spacing(0)
-        appends = tuple(
-            (list(batch)[-1].originator_version, moment)
-            for moment, batch in groupby(
-                (r for r in records if r.originator_version >= first), key=lambda r: r.timestamp
-            )
-        )
+        appends = _appends(records, first)
         return IndexWrite(
             aggregate_id=aggregate_id,
             agreement=agreement,
@@ -270,6 +266,28 @@ class IndexedLog:
             first=first,
             checkpoints=along(start, entries, every),
         )
+
+    def verify(self, agreement: str, records: Sequence[Recorded]) -> None:
+        """Check the index, the appends and the checkpoints in force against the whole log
+        (already verified); ``IntegrityFailure`` names the first that differs."""
+        aggregate_id = agreement_uuid(agreement)
+        expected = sorted(index_rows(agreement, records), key=lambda r: (r.version, r.visible_from))
+        stored = self.index.all_rows(aggregate_id)
+        for want, got in zip_longest(expected, stored):
+            if want != got:
+                where = event_id(agreement, (want or got).version)
+                raise _read_model_failure(agreement, f"the timeline index at {where}")
+        appends = [(last, micros(moment)) for last, moment in _appends(records, 1)]
+        if appends != self.index.appends(aggregate_id):
+            raise _read_model_failure(agreement, "the record of its appends")
+        checkpoints = self.index.in_force(aggregate_id)
+        wanted = {checkpoint.on: checkpoint for checkpoint in checkpoints}
+        for state, _ in fold_days(None, known(agreement, records).entries, "not yet"):
+            checkpoint = wanted.pop(state.as_of, None)
+            if checkpoint is not None and _load(checkpoint)[0] != state:
+                raise _read_model_failure(agreement, f"the checkpoint of {checkpoint.on}")
+        if wanted:
+            raise _read_model_failure(agreement, f"the checkpoint of {min(wanted)}")
 
     def reindex(self, agreement: str, records: Sequence[Recorded]) -> None:
         """Rebuild an agreement's index and checkpoints from its whole log."""
@@ -314,3 +332,21 @@ def _version(agreement: str, ident: str, last: int) -> int | None:
     if name != agreement or not number.isdigit() or not 1 <= int(number) <= last:
         return None
     return int(number)
+
+
+def _appends(records: Sequence[Recorded], first: int) -> tuple[tuple[int, datetime], ...]:
+    """(last version, recorded_at) of each append among the records from ``first`` on:
+    the events of one append share their recording time."""
+    return tuple(
+        (list(batch)[-1].originator_version, moment)
+        for moment, batch in groupby(
+            (r for r in records if r.originator_version >= first), key=lambda r: r.timestamp
+        )
+    )
+
+
+def _read_model_failure(agreement: str, what: str) -> IntegrityFailure:
+    return IntegrityFailure(
+        f"{agreement}: {what} does not match the log; the events themselves are intact — "
+        "rebuild the index and checkpoints with `ledger verify --reindex`"
+    )
