@@ -21,6 +21,7 @@ from ledger.adapters.checkpoints import IndexWrite
 from ledger.adapters.indexed import IndexedLog, NeedsFullCheck
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
+from ledger.domain import chain
 from ledger.domain.agreement import Agreement, agreement_uuid, chained, project_agreement
 from ledger.domain.events import AgreementOpened, Fact
 from ledger.domain.state import AgreementState
@@ -188,9 +189,11 @@ class Ledger:
         state: AgreementState = self._store(partial(self._indexed.state_at, name, on, known))
         return state
 
-    def _in_step(self, name: str) -> str:
-        """``name``, once the index has followed its log to the end (rebuilt if it lags)."""
-        head = self._store(partial(self._indexed.head, agreement_uuid(name)))
+    def _in_step(self, name: str, head: Recorded | None = None) -> str:
+        """``name``, once the index has followed its log to ``head`` (default: read it),
+        rebuilt if it lags."""
+        if head is None:
+            head = self._store(partial(self._indexed.head, agreement_uuid(name)))
         if head is None:
             raise AgreementNotFound(f"the store holds no agreement {name!r}")
         if not self._store(partial(self._indexed.in_step, head.originator_id, head)):
@@ -311,8 +314,8 @@ class Ledger:
         checked = 0
         for name, aggregate_id in self._opened(agreement):
             rows = self._store(partial(self._app.recorder.select_events, aggregate_id))
-            checked += verify_rows(name, rows, self._app.mapper)
-            records = [self._app.mapper.to_domain_event(row) for row in rows]
+            records = verify_rows(name, rows, self._app.mapper)
+            checked += len(records)
             if reindex:
                 self._store(partial(self._indexed.reindex, name, records))
             else:
@@ -427,27 +430,42 @@ class Ledger:
                     "one starts with an agreement_opened event"
                 )
             recorded_at = self._clock()
-            try:
-                return label, *self._indexed.opening(label, facts, recorded_at)
-            except NeedsFullCheck:
-                log, new = Agreement.open(facts, recorded_at)  # names the event at fault
-                return label, new, self._indexed.rebuilt(log.agreement, log.records, 1)
+            new = chained(agreement_uuid(label), 0, chain.GENESIS, facts, recorded_at)
+            return label, new, self._checked_whole(label, None, new, recorded_at)
         opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
         if opening is not None:
             raise AgreementExists(
                 f"event {opening} (agreement_opened): "
                 f"the store already holds the agreement {label!r}"
             )
-        self._in_step(label)
+        self._in_step(label, head)
         # Recording times never go backwards, so "known at T" is always a prefix of the log.
         recorded_at = max(self._clock(), head.timestamp)
         new = chained(head.originator_id, head.originator_version, head.digest, facts, recorded_at)
         try:
             return label, new, self._store(partial(self._indexed.appended, label, head, new))
         except NeedsFullCheck:
-            after, new = self.agreement(label).record(facts, recorded_at)
-            change = self._indexed.rebuilt(label, after.records, head.originator_version + 1)
-            return label, new, change
+            log = self.agreement(label)
+            return label, new, self._checked_whole(label, log, new, recorded_at)
+
+    def _checked_whole(
+        self, label: str, log: Agreement | None, new: list[Recorded], recorded_at: datetime
+    ) -> IndexWrite:
+        """The index's part of ``new`` after the whole ``log``, checked in the one fold that
+        writes its checkpoints; a refusal is named by the whole-log check."""
+        records = (*(log.records if log is not None else ()), *new)
+        try:
+            change: IndexWrite = self._store(
+                partial(self._indexed.checked, label, records, new[0].originator_version)
+            )
+        except NeedsFullCheck:
+            facts = [r.fact for r in new]
+            if log is None:
+                Agreement.open(facts, recorded_at)
+            else:
+                log.record(facts, recorded_at)
+            raise  # pragma: no cover - the whole-log check refuses what the fold refused
+        return change
 
     def _store(self, action: Callable[[], Any]) -> Any:
         try:

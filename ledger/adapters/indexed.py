@@ -23,9 +23,8 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.adapters.checkpoints import Checkpoint, IndexStore, IndexWrite, micros
 from ledger.adapters.mapper import LedgerMapper
-from ledger.domain import chain
-from ledger.domain.agreement import agreement_uuid, chained
-from ledger.domain.events import AgreementOpened, Correction, Fact, Retraction, target_of
+from ledger.domain.agreement import agreement_uuid
+from ledger.domain.events import AgreementOpened, Correction, Retraction, target_of
 from ledger.domain.fold import Entry
 from ledger.domain.state import AgreementState
 from ledger.domain.state_codec import state_from_plain, state_to_plain
@@ -83,33 +82,17 @@ class IndexedLog:
         if version == 0:
             raise not_known_yet(agreement, known_at)
         checkpoint = self.index.checkpoint(aggregate_id, on, version)
-        entries = self._entries(
-            agreement, aggregate_id, version, after=checkpoint.on if checkpoint else None, until=on
-        )
+        after = checkpoint.on if checkpoint else None
+        entries = (e for e, _ in self._read(agreement, aggregate_id, version, after, until=on))
         if checkpoint is not None:
             state = fold(entries, on, _load(checkpoint)[0])
         else:
             folded = list(entries)
             if not folded or not isinstance(folded[0].fact, AgreementOpened):
-                first = next(self._entries(agreement, aggregate_id, version, limit=1))
+                first, _ = next(self._read(agreement, aggregate_id, version, limit=1))
                 raise not_open_yet(agreement, first, on)
             state = fold(folded, on)
         return attrs.evolve(state, known_at=known_at)
-
-    def _entries(
-        self,
-        agreement: str,
-        aggregate_id: uuid.UUID,
-        version: int,
-        *,
-        after: date | None = None,
-        until: date | None = None,
-        limit: int | None = None,
-    ) -> Iterator[Entry]:
-        for entry, _ in self._rows_and_entries(
-            agreement, aggregate_id, version, after, until, limit
-        ):
-            yield entry
 
     # -- writing -----------------------------------------------------------------
 
@@ -159,7 +142,7 @@ class IndexedLog:
         gone = {(row.version, row.visible_from) for row in closed}
         later = (
             entry
-            for entry, row in self._rows_and_entries(agreement, aggregate_id, last, checkpoint.on)
+            for entry, row in self._read(agreement, aggregate_id, last, checkpoint.on)
             if (row.version, row.visible_from) not in gone
         )
         start, size = _load(checkpoint)
@@ -207,12 +190,13 @@ class IndexedLog:
             wanted.discard(None)
         return builder
 
-    def _rows_and_entries(
+    def _read(
         self,
         agreement: str,
         aggregate_id: uuid.UUID,
         version: int,
         after: date | None = None,
+        *,
         until: date | None = None,
         limit: int | None = None,
     ) -> Iterator[tuple[Entry, IndexRow]]:
@@ -221,18 +205,15 @@ class IndexedLog:
             fact = self.mapper.to_domain_event(found.stored).fact
             yield found.row.entry(agreement, fact), found.row
 
-    def opening(
-        self, agreement: str, facts: Sequence[Fact], recorded_at: datetime
-    ) -> tuple[list[Recorded], IndexWrite]:
-        """A new agreement's events and index, every rule checked in the one fold that
-        also writes its checkpoints; ``NeedsFullCheck`` when a rule is broken (the
-        whole-log check then names the event at fault)."""
-        new = chained(agreement_uuid(agreement), 0, chain.GENESIS, facts, recorded_at)
-        check_withdrawals(
-            agreement, new, Batch(1, {r.originator_version: r.fact.TYPE for r in new})
-        )
+    def checked(self, agreement: str, records: Sequence[Recorded], first: int) -> IndexWrite:
+        """``rebuilt``, with the events from version ``first`` on checked: their
+        withdrawals, then every rule in the one fold that also writes the checkpoints.
+        ``NeedsFullCheck`` when a rule is broken (the whole-log check names the event at
+        fault)."""
+        new = {r.originator_version: r.fact.TYPE for r in records if r.originator_version >= first}
+        check_withdrawals(agreement, records, Batch(first, new))
         try:
-            return new, self.rebuilt(agreement, new, 1)
+            return self.rebuilt(agreement, records, first)
         except Broken:
             raise NeedsFullCheck from None
 

@@ -11,11 +11,14 @@ from eventsourcing.persistence import StoredEvent
 from ledger.adapters.mapper import LedgerMapper
 from ledger.domain import chain
 from ledger.domain.events import BY_TOPIC
+from ledger.domain.timeline import Recorded
 from ledger.errors import IntegrityFailure
 
 
-def verify_rows(agreement: str, rows: Iterable[StoredEvent], mapper: LedgerMapper) -> int:
-    """Check an agreement's stored rows in order; the number checked.
+def verify_rows(
+    agreement: str, rows: Iterable[StoredEvent], mapper: LedgerMapper
+) -> list[Recorded]:
+    """Check an agreement's stored rows in order; the events they hold, read strictly.
 
     The digest is recomputed from each row's stored JSON as written (not from values
     parsed out of it), so any edit that changes the stored content is caught, and
@@ -23,7 +26,7 @@ def verify_rows(agreement: str, rows: Iterable[StoredEvent], mapper: LedgerMappe
     read as an event. Raises ``IntegrityFailure`` naming the first row that fails.
     """
     previous = chain.GENESIS
-    checked = 0
+    read: list[Recorded] = []
     for row in rows:
         ident = f"{agreement}#{row.originator_version}"
         stored_digest, content = _content(row, ident)
@@ -34,12 +37,11 @@ def verify_rows(agreement: str, rows: Iterable[StoredEvent], mapper: LedgerMappe
                 f"(stored digest {str(stored_digest)[:12]}…, its content gives {expected[:12]}…)"
             )
         try:
-            mapper.read_strictly(row)
+            read.append(mapper.read_strictly(row))
         except Exception as error:  # any failure to read a row is what verify reports
             raise IntegrityFailure(f"{ident} cannot be read: {error}") from None
         previous = stored_digest
-        checked += 1
-    return checked
+    return read
 
 
 def _content(row: StoredEvent, ident: str) -> tuple[str, dict[str, Any]]:

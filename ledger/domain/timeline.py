@@ -143,8 +143,11 @@ def fold(
 
     ``start`` is a state the first of ``entries`` follows (a checkpoint), if any.
     """
-    entries = list(entries) if start is None else entries
-    opened_on = _opening_date(entries) if isinstance(entries, list) else "not yet"
+    if start is None:  # the opening is among the entries: name its date if one comes before
+        entries = list(entries)
+        opened_on = _opening_date(entries)
+    else:
+        opened_on = str(start.opened_on)
     state = start
     for entry in entries:
         if on is not None and entry.effective_on > on:
