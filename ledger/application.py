@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from importlib import resources
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.domain.difference import Difference
     from ledger.domain.history import HistoryEntry
     from ledger.domain.whatif import WhatIf
+
+T = TypeVar("T")
 
 EXAMPLES = ("openai-microsoft",)
 RETRY_SECONDS = 60
@@ -89,7 +91,7 @@ class Ledger:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.location = StoreLocation.resolve(store)
-        if must_exist and not self.location.exists():
+        if not self.location.exists() and must_exist:
             raise StoreError(
                 f"no ledger store at {self.location.display()}: create it with `ledger init`"
             )
@@ -476,6 +478,36 @@ class Ledger:
             raise StoreError(
                 f"the store {self.location.display()} failed: {_reason(error)}"
             ) from None
+
+
+def write_to(
+    store: str | None,
+    action: Callable[[Ledger], T],
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> T:
+    """Run ``action`` on the ledger at ``store``; a SQLite store that does not exist yet
+    is created only if ``action`` succeeds.
+
+    The new store is built under a name of its own and published under ``store`` only
+    once ``action`` returns, so a refused write leaves nothing behind and never touches
+    a store another process created meanwhile. If one did, ``action`` runs again on
+    that store as it now is.
+    """
+    location = StoreLocation.resolve(store)
+    if not location.is_file or location.exists():
+        with Ledger(store, clock=clock) as ledger:
+            return action(ledger)
+    staged = location.staged()
+    try:
+        with Ledger(staged.url, clock=clock) as ledger:
+            result = action(ledger)
+        if location.publish(staged):
+            return result
+    finally:
+        staged.discard()
+    with Ledger(store, clock=clock) as ledger:
+        return action(ledger)
 
 
 def _agreement_named(facts: Sequence[Fact], agreement: str | None) -> str | None:

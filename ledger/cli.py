@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ledger.errors import LedgerError
+
+if TYPE_CHECKING:
+    from ledger.application import Appended, Ledger
 
 _END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
 
@@ -93,34 +94,20 @@ def _ledger(ctx: click.Context, *, must_exist: bool = True) -> Any:
     return ledger
 
 
-@contextmanager
-def _writing(ctx: click.Context) -> Iterator[Any]:
-    """A ledger to write to; a store this command created is removed if it then fails,
-    so that a refused command leaves nothing behind."""
-    from ledger.adapters.store import StoreLocation
-
-    location = StoreLocation.resolve(ctx.obj["store"])
-    created = not location.exists()
-    ledger = _ledger(ctx, must_exist=False)
-    try:
-        yield ledger
-    except LedgerError:
-        if created:
-            ledger.close()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{location.path}{suffix}").unlink(missing_ok=True)
-        raise
-
-
 @cli.command()
 @click.option("--example", help="Load a bundled history: openai-microsoft.")
 @click.pass_context
 def init(ctx: click.Context, example: str | None) -> None:
     """Create the store, and load a bundled history into it."""
-    with _writing(ctx) as ledger:
+    from ledger.adapters.store import StoreLocation
+    from ledger.application import write_to
+
+    def load(ledger: Ledger) -> list[Appended]:
         ledger.agreements()  # creates the tables, or proves the server is there
-        appended = ledger.load_example(example) if example else []
-    click.echo(f"Store ready: {ledger.location.display()}")
+        return ledger.load_example(example) if example else []
+
+    appended = write_to(ctx.obj["store"], load)
+    click.echo(f"Store ready: {StoreLocation.resolve(ctx.obj['store']).display()}")
     if appended:
         click.echo(
             f"Loaded {example}: {len(appended)} events ({appended[0].id} … {appended[-1].id})"
@@ -154,8 +141,11 @@ def replay(
 @click.pass_context
 def append(ctx: click.Context, file: str, agreement: str | None) -> None:
     """Append the events of a YAML or JSON file (- for standard input), atomically."""
-    with _writing(ctx) as ledger:
-        appended = ledger.append_file(file, agreement=agreement)
+    from ledger.application import write_to
+
+    appended = write_to(
+        ctx.obj["store"], lambda ledger: ledger.append_file(file, agreement=agreement)
+    )
     count = f"{len(appended)} event" + ("s" if len(appended) != 1 else "")
     click.echo(f"Appended {count} ({appended[0].id} … {appended[-1].id})")
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import os
+import sqlite3
+import stat
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,9 +55,67 @@ class StoreLocation:
         """The SQLite file."""
         return Path(self.url.removeprefix("sqlite:///").removeprefix("sqlite://"))
 
+    @property
+    def is_file(self) -> bool:
+        """Whether this is an embedded SQLite file (not memory, not a server)."""
+        return not (self.is_postgres or self.is_memory)
+
     def exists(self) -> bool:
-        """Whether there is a store to read (a PostgreSQL server is asked on connect)."""
-        return self.is_postgres or self.is_memory or self.path.is_file()
+        """Whether there is a store to read (a PostgreSQL server is asked on connect).
+
+        Raises ``InputError`` when the path names something that cannot be a store (a
+        directory, a device), before anything is created beside it.
+        """
+        if not self.is_file:
+            return True
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise StoreError(f"cannot use the store {self.url}: {error.strerror}") from None
+        if stat.S_ISDIR(mode):
+            raise InputError(f"the store {self.url} is a directory: name a file inside it")
+        if not stat.S_ISREG(mode):
+            raise InputError(f"the store {self.url} is not a regular file")
+        return True
+
+    def staged(self) -> StoreLocation:
+        """A new, unused SQLite file beside this one, to build a store in before it is
+        published under this name (``publish``)."""
+        name = f".{self.path.name}.creating-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        return StoreLocation(str(self.path.with_name(name)))
+
+    def publish(self, staged: StoreLocation) -> bool:
+        """Give the finished store ``staged`` this location's name, unless a store appeared
+        under it meanwhile; whether it did. ``staged`` must be closed.
+
+        A hard link is atomic and never replaces a file, so a store another process
+        created is never overwritten. Its write-ahead log is folded into the file first,
+        since the log's name follows the file's (the file stays in WAL mode, so the first
+        reader does not rewrite its header).
+        """
+        with contextlib.closing(sqlite3.connect(staged.path)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            os.link(staged.path, self.path)
+        except FileExistsError:
+            return False
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise StoreError(f"cannot create the store {self.url}: {error.strerror}") from None
+            # No hard links on this filesystem: a rename is atomic too, but replaces a file
+            # that appears in the instant between this check and the rename.
+            if self.path.exists():
+                return False
+            os.replace(staged.path, self.path)
+        return True
+
+    def discard(self) -> None:
+        """Remove this SQLite file and its journals (only ever called on a staged file,
+        which no other process knows of)."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     def display(self) -> str:
         """The location for messages, without any password."""
