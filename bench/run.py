@@ -800,7 +800,7 @@ def measure_size(args: argparse.Namespace) -> None:
 def ledger_command() -> list[str]:
     """The installed ``ledger`` command (or the module, when no script is installed)."""
     script = Path(sys.executable).with_name("ledger")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ledger"]
 
 
 def walls(command: list[str], runs: int) -> float:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ledger.adapters.files import AmendmentFile, parse_text, read_file
     from ledger.application import Appended, Ledger
     from ledger.domain.clauses import AddClause, AmendClause, ClauseKind, RemoveClause
-    from ledger.domain.codec import structure_fact, unstructure_fact
     from ledger.domain.difference import Difference, difference
     from ledger.domain.events import (
         AgreementOpened,
@@ -37,6 +36,9 @@ if TYPE_CHECKING:
         RenegotiationConcluded,
         RenegotiationOpened,
         Retraction,
+        Termination,
+        structure_fact,
+        unstructure_fact,
     )
     from ledger.domain.history import HistoryEntry
     from ledger.domain.state import AgreementState, ClauseState
@@ -75,10 +77,10 @@ _WHERE = {
     "Difference": "ledger.domain.difference",
     "FileError": "ledger.errors",
     "Governance": "ledger.domain.events",
-    "GovernanceKind": "ledger.domain.events",
+    "GovernanceKind": "ledger.domain.values",
     "HistoryEntry": "ledger.domain.history",
     "InputError": "ledger.errors",
-    "Instrument": "ledger.domain.events",
+    "Instrument": "ledger.domain.values",
     "IntegrityFailure": "ledger.errors",
     "InvalidField": "ledger.errors",
     "Investment": "ledger.domain.events",
@@ -98,11 +100,12 @@ _WHERE = {
     "RuleViolation": "ledger.errors",
     "Source": "ledger.domain.values",
     "StoreError": "ledger.errors",
+    "Termination": "ledger.domain.events",
     "difference": "ledger.domain.difference",
     "parse_text": "ledger.adapters.files",
     "read_file": "ledger.adapters.files",
-    "structure_fact": "ledger.domain.codec",
-    "unstructure_fact": "ledger.domain.codec",
+    "structure_fact": "ledger.domain.events",
+    "unstructure_fact": "ledger.domain.events",
 }
 
 
@@ -158,6 +161,7 @@ __all__ = [
     "RuleViolation",
     "Source",
     "StoreError",
+    "Termination",
     "difference",
     "parse_text",
     "read_file",

@@ -1,31 +1,32 @@
-"""The application service: the use cases, each a short story over the store and the domain."""
+"""The application service: the use cases, each a short story of load, domain, save.
+
+``Ledger`` loads what a use case needs through the read model (``ledger.readmodel``),
+asks the domain (the fold and its one check), and saves new events through
+eventsourcing's application, with the read model's changes in the same transaction.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, date, datetime
-from functools import partial
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
-from ledger.adapters.checkpoints import IndexWrite
-from ledger.adapters.indexed import IndexedLog, NeedsFullCheck
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
-from ledger.domain import chain
-from ledger.domain.agreement import Agreement, agreement_uuid, chained, project_agreement
-from ledger.domain.events import AgreementOpened, Fact
+from ledger.domain.events import AgreementOpened, Fact, unstructure_fact
+from ledger.domain.fold import check
+from ledger.domain.ids import agreement_uuid, event_id
 from ledger.domain.state import AgreementState
-from ledger.domain.timeline import Recorded, event_id, state_at
+from ledger.domain.timeline import Log, Recorded, chained
 from ledger.errors import (
     AgreementExists,
     AgreementNotFound,
@@ -35,6 +36,8 @@ from ledger.errors import (
     InvalidField,
     StoreError,
 )
+from ledger.readmodel.model import ReadModel
+from ledger.readmodel.sql import View
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
@@ -48,6 +51,9 @@ EXAMPLES = ("openai-microsoft",)
 RETRY_SECONDS = 60
 BASE_PAUSE = 0.002
 MAX_PAUSE = 0.25
+# Recording times strictly increase along an agreement's log, whatever a writer's
+# clock says, so "known at T" is always a prefix of the log and appends never share one.
+TICK = timedelta(microseconds=1)
 
 
 class LedgerApplication(Application[uuid.UUID]):
@@ -104,7 +110,8 @@ class Ledger:
             raise StoreError(
                 f"cannot open the store {self.location.display()}: {_reason(error)}"
             ) from None
-        self._indexed = IndexedLog(self._app.recorder, self._app.mapper)
+        recorder: Any = self._app.recorder
+        self._read = ReadModel(recorder.tables, recorder, self._app.mapper)
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -121,28 +128,35 @@ class Ledger:
     ) -> None:
         self.close()
 
-    # -- reading -----------------------------------------------------------
+    # -- agreements ----------------------------------------------------------------
 
     def agreements(self) -> list[str]:
-        """The ids of the agreements in the store, in the order they were opened."""
-        indexed = self._store(self._indexed.index.agreements)
-        if indexed is not None:
-            return [name for name, _ in indexed]
-        # A store written before the index: index each agreement it holds, once.
-        found = []
+        """The ids of the agreements in the store, in the order they were first recorded."""
+        return [view.agreement for view in self.views()]
+
+    def views(self) -> list[View]:
+        """What the store holds of each agreement: title, opening, events, recording times."""
+        views = self._store(self._read.tables.views)
+        if views:
+            return list(views)
+        # No read model yet (a new store, or one written by an earlier version): build it.
+        for name in self._opened():
+            self._rebuild(name)
+        return list(self._store(self._read.tables.views))
+
+    def _opened(self) -> list[str]:
+        """The agreements whose openings are in the log (read from the events)."""
+        names = []
         for row in self._opening_rows():
-            fact = self._app.mapper.to_domain_event(row).fact
-            if isinstance(fact, AgreementOpened):
-                found.append(fact.agreement)
-                self._reindex(fact.agreement)
-        return found
+            plain = self._app.mapper.to_domain_event(row).plain
+            names.append(str(plain["agreement"]))
+        return names
 
     def _opening_rows(self) -> list[Notification]:
         rows: list[Notification] = []
         while True:
             batch = self._store(
-                partial(
-                    self._app.recorder.select_notifications,
+                lambda: self._app.recorder.select_notifications(
                     start=rows[-1].id + 1 if rows else 1,
                     limit=500,
                     topics=[AgreementOpened.TOPIC],
@@ -151,19 +165,6 @@ class Ledger:
             rows.extend(batch)
             if len(batch) < 500:
                 return rows
-
-    def agreement(self, agreement: str | None = None) -> Agreement:
-        """The log of ``agreement`` (may be omitted when the store holds just one)."""
-        name = self.resolve(agreement)
-        try:
-            log: Agreement = self._store(
-                lambda: self._app.repository.get(
-                    agreement_uuid(name), projector_func=project_agreement
-                )
-            )
-        except AggregateNotFoundError:
-            raise AgreementNotFound(f"the store holds no agreement {name!r}") from None
-        return log
 
     def resolve(self, agreement: str | None) -> str:
         """The agreement meant: the one given, or the store's only one."""
@@ -182,29 +183,43 @@ class Ledger:
             + ", ".join(held)
         )
 
+    def view(self, agreement: str | None = None) -> View:
+        """What the read model knows of ``agreement`` (built from its log if it lags)."""
+        name = self.resolve(agreement)
+        aggregate_id = agreement_uuid(name)
+        found = self._store(lambda: self._read.tables.view(aggregate_id))
+        if found is None:
+            found = self._rebuild(name)
+        return found
+
+    def _rebuild(self, name: str) -> View:
+        records = self.log(name, must_be_known=False).records
+        if not records:
+            raise AgreementNotFound(f"the store holds no agreement {name!r}")
+        self._store(lambda: self._read.rebuild(name, records))
+        view = self._store(lambda: self._read.tables.view(agreement_uuid(name)))
+        if view is None:  # pragma: no cover - the rebuild just wrote it
+            raise StoreError(f"the read model of {name!r} could not be built")
+        return view
+
+    def log(self, agreement: str | None = None, *, must_be_known: bool = True) -> Log:
+        """The whole log of ``agreement`` (may be omitted when the store holds just one)."""
+        name = self.resolve(agreement)
+        records = self._store(lambda: self._read.records(agreement_uuid(name)))
+        if not records and must_be_known:
+            raise AgreementNotFound(f"the store holds no agreement {name!r}")
+        return Log(name, tuple(records))
+
+    # -- questions -----------------------------------------------------------------
+
     def state_at(
         self, on: date, *, known_at: datetime | None = None, agreement: str | None = None
     ) -> AgreementState:
         """The agreement on ``on``, as known at ``known_at`` (default: now)."""
-        name = self._in_step(self.resolve(agreement))
+        view = self.view(agreement)
         known = self._known(known_at)
-        state: AgreementState = self._store(partial(self._indexed.state_at, name, on, known))
+        state: AgreementState = self._store(lambda: self._read.state_at(view, on, known))
         return state
-
-    def _in_step(self, name: str, head: Recorded | None = None) -> str:
-        """``name``, once the index has followed its log to ``head`` (default: read it),
-        rebuilt if it lags."""
-        if head is None:
-            head = self._store(partial(self._indexed.head, agreement_uuid(name)))
-        if head is None:
-            raise AgreementNotFound(f"the store holds no agreement {name!r}")
-        if not self._store(partial(self._indexed.in_step, head.originator_id, head)):
-            self._reindex(name)
-        return name
-
-    def _reindex(self, name: str) -> None:
-        records = self.agreement(name).records
-        self._store(partial(self._indexed.reindex, name, records))
 
     def history(
         self,
@@ -220,7 +235,7 @@ class Ledger:
 
         if start is not None and end is not None and end < start:
             raise InputError(f"expected --to on or after --from, got {start} then {end}")
-        log = self.agreement(agreement)
+        log = self.log(agreement)
         return history(
             log.agreement,
             log.records,
@@ -238,18 +253,18 @@ class Ledger:
         known_at: datetime | None = None,
         agreement: str | None = None,
     ) -> Difference:
-        """What changed in the agreement from ``first`` to ``second``."""
+        """What changed in the agreement from ``first`` to ``second``, and which events
+        changed it."""
         from ledger.domain.difference import difference
 
         if second < first:
             raise InputError(
                 f"expected the second date on or after the first, got {first} then {second}"
             )
+        view = self.view(agreement)
         known = self._known(known_at)
-        return difference(
-            self.state_at(first, known_at=known, agreement=agreement),
-            self.state_at(second, known_at=known, agreement=agreement),
-        )
+        before, after, causes = self._store(lambda: self._read.window(view, first, second, known))
+        return difference(before, after, causes)
 
     def what_if(
         self,
@@ -264,17 +279,50 @@ class Ledger:
 
         Nothing is written. A hypothesis that breaks a rule is refused like an append.
         """
-        from ledger.domain.whatif import acceptance, what_if
+        from ledger.domain.whatif import WhatIf, acceptance, hypothetical
 
-        log = self.agreement(agreement)
+        view = self.view(agreement)
         known = self._known(known_at)
+        baseline = self._store(lambda: self._read.state_at(view, on, known))
         hypothesis = list(facts)
         if proposal is not None:
-            actual = state_at(log.agreement, log.records, on, known)
-            hypothesis.append(acceptance(actual, proposal))
+            hypothesis.append(acceptance(baseline, proposal))
         if not hypothesis:
             raise InputError("expected a file of events or a proposal to try, got neither")
-        return what_if(log, hypothesis, on, known)
+        # Hypothetical events follow everything recorded, so their ids never collide with
+        # real ones, and are stamped at known_at, so they belong to that view.
+        head = self._store(lambda: self._read.head(view.aggregate_id))
+        new = chained(view.aggregate_id, head, [unstructure_fact(f) for f in hypothesis], known)
+        version = self._read.known_version(view, known)
+        prepared = self._store(lambda: self._read.prepare(view.agreement, new, version))
+        state, causes = hypothetical(baseline, prepared, prepared.batch, on, known)
+        return WhatIf(
+            baseline=baseline,
+            hypothetical=state,
+            events=tuple(
+                (event_id(view.agreement, r.originator_version), f)
+                for r, f in zip(new, hypothesis, strict=True)
+            ),
+            causes=causes,
+        )
+
+    def compare_proposals(
+        self,
+        on: date,
+        proposals: tuple[str, str],
+        *,
+        known_at: datetime | None = None,
+        agreement: str | None = None,
+    ) -> tuple[WhatIf, WhatIf, Difference]:
+        """Each of two recorded proposals accepted on ``on``, and what the second would
+        change relative to the first."""
+        from ledger.domain.difference import difference
+
+        first, second = (
+            self.what_if(on, proposal=p, known_at=known_at, agreement=agreement)
+            for p in proposals
+        )
+        return first, second, difference(first.hypothetical, second.hypothetical, second.causes)
 
     def what_if_file(
         self,
@@ -303,53 +351,35 @@ class Ledger:
             return self._clock()
         return known_at.replace(tzinfo=UTC) if known_at.tzinfo is None else known_at
 
+    # -- integrity -----------------------------------------------------------------
+
     def verify(self, agreement: str | None = None, *, reindex: bool = False) -> int:
-        """Check every stored event against the hash chain, then the timeline index and
-        checkpoints against the events; the number of events checked.
+        """Check every stored event against the hash chain, then the read model against
+        the events; the number of events checked.
 
         Raises ``IntegrityFailure`` naming the first event, or the first part of the
-        index, that does not match. With ``reindex``, the index and checkpoints are
-        rebuilt from the verified events first.
+        read model, that does not match. With ``reindex``, the read model is rebuilt
+        from the verified events first.
         """
-        from ledger.adapters.integrity import verify_rows
+        from ledger.adapters.integrity import opened_agreements, verify_rows
 
+        if agreement is not None:
+            self.log(agreement)  # an agreement the store does not hold is refused
+            names = [(agreement, agreement_uuid(agreement))]
+        else:
+            names = opened_agreements(self._opening_rows(), self._app.mapper)
         checked = 0
-        for name, aggregate_id in self._opened(agreement):
-            rows = self._store(partial(self._app.recorder.select_events, aggregate_id))
+        for name, aggregate_id in names:
+            rows = self._store(lambda a=aggregate_id: list(self._read.stored_rows(a)))
             records = verify_rows(name, rows, self._app.mapper)
             checked += len(records)
-            if reindex:
-                self._store(partial(self._indexed.reindex, name, records))
-            else:
-                self._in_step(name)
-            self._store(partial(self._indexed.verify, name, records))
+            view = self._store(lambda a=aggregate_id: self._read.tables.view(a))
+            if reindex or view is None:
+                self._store(lambda n=name, r=records: self._read.rebuild(n, r))
+            self._store(lambda n=name, r=records: self._read.verify(n, r))
         return checked
 
-    def _opened(self, agreement: str | None) -> list[tuple[str, uuid.UUID]]:
-        """The agreements' names and aggregate ids, read from the opening rows themselves.
-
-        A name that cannot be read is shown as the aggregate id, so that a damaged opening
-        is reported by ``verify`` rather than hiding its agreement.
-        """
-        if agreement is not None:
-            self.agreement(agreement)  # an agreement the store does not hold is refused
-            return [(agreement, agreement_uuid(agreement))]
-        opened = []
-        for row in self._opening_rows():
-            aggregate_id = uuid.UUID(str(row.originator_id))
-            fact: Fact | None = None
-            # An opening that cannot be read is named by its aggregate id below.
-            with contextlib.suppress(Exception):
-                fact = self._app.mapper.to_domain_event(row).fact
-            # The aggregate id derives from the name: a name that does not give it back was
-            # altered, and must not stand for the agreement in verify's report.
-            name = str(aggregate_id)
-            if isinstance(fact, AgreementOpened) and agreement_uuid(fact.agreement) == aggregate_id:
-                name = fact.agreement
-            opened.append((name, aggregate_id))
-        return opened
-
-    # -- writing -----------------------------------------------------------
+    # -- writing -------------------------------------------------------------------
 
     def append(self, facts: Sequence[Fact], *, agreement: str | None = None) -> list[Appended]:
         """Record ``facts`` atomically: all of them, or none if any breaks a rule.
@@ -361,12 +391,14 @@ class Ledger:
         if not facts:
             raise InputError("expected at least one event to append, got none")
         name = _agreement_named(facts, agreement)
+        label = self.resolve(None) if name is None else name
+        plain = [unstructure_fact(fact) for fact in facts]
         deadline = time.monotonic() + RETRY_SECONDS
         attempt = 0
         while True:
-            label, new, change = self._prepared(facts, name)
+            new, write = self._prepared(label, facts, plain)
             try:
-                self._store(partial(self._app.save, *new, index=change))
+                self._store(lambda: self._app.save(*new, read_model=write))
             except IntegrityError:
                 attempt += 1
                 if time.monotonic() >= deadline:
@@ -376,12 +408,34 @@ class Ledger:
                 time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not security
                 continue
             return [
-                Appended(event_id(label, r.originator_version), r.timestamp, r.fact) for r in new
+                Appended(event_id(label, r.originator_version), r.timestamp, fact)
+                for r, fact in zip(new, facts, strict=True)
             ]
         raise ConcurrencyError(
-            f"other writers kept appending to {name!r}; gave up after {attempt} attempts in "
+            f"other writers kept appending to {label!r}; gave up after {attempt} attempts in "
             f"{RETRY_SECONDS} s without writing anything — try again"
         )
+
+    def _prepared(
+        self, name: str, facts: Sequence[Fact], plain: Sequence[dict[str, Any]]
+    ) -> tuple[list[Recorded], Any]:
+        """Load: the log's head; domain: the new events, checked from the checkpoint the
+        read model chooses; and what the read model writes with them."""
+        aggregate_id = agreement_uuid(name)
+        head = self._store(lambda: self._read.head(aggregate_id))
+        _refuse_misplaced_openings(name, facts, head)
+        view = None
+        if head is not None:
+            view = self.view(name)
+        new = chained(aggregate_id, head, plain, self._recording_time(head))
+        prepared = self._store(lambda: self._read.prepare(name, new))
+        keeper = self._read.keeper(prepared)
+        draft = self._store(lambda: check(prepared, prepared.batch, keeper.each_day))
+        return new, self._read.written(prepared, draft, keeper, view)
+
+    def _recording_time(self, head: Recorded | None) -> datetime:
+        now = self._clock()
+        return now if head is None else max(now, head.timestamp + TICK)
 
     def append_file(
         self, name: str, *, agreement: str | None = None, stdin_text: str | None = None
@@ -419,65 +473,30 @@ class Ledger:
         except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
 
-    def _prepared(
-        self, facts: Sequence[Fact], name: str | None
-    ) -> tuple[str, list[Recorded], IndexWrite]:
-        """The events that would record ``facts``, checked, and the index's part of them."""
-        label = self.resolve(None) if name is None else name
-        head = self._store(partial(self._indexed.head, agreement_uuid(label)))
-        if head is None:
-            if not isinstance(facts[0], AgreementOpened):
-                raise AgreementNotFound(
-                    f"agreement: the store holds no agreement {label!r}; a file that opens "
-                    "one starts with an agreement_opened event"
-                )
-            recorded_at = self._clock()
-            new = chained(agreement_uuid(label), 0, chain.GENESIS, facts, recorded_at)
-            return label, new, self._checked_whole(label, None, new, recorded_at)
-        opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
-        if opening is not None:
-            raise AgreementExists(
-                f"event {opening} (agreement_opened): "
-                f"the store already holds the agreement {label!r}"
-            )
-        self._in_step(label, head)
-        # Recording times never go backwards, so "known at T" is always a prefix of the log.
-        recorded_at = max(self._clock(), head.timestamp)
-        new = chained(head.originator_id, head.originator_version, head.digest, facts, recorded_at)
-        try:
-            return label, new, self._store(partial(self._indexed.appended, label, head, new))
-        except NeedsFullCheck:
-            log = self.agreement(label)
-            return label, new, self._checked_whole(label, log, new, recorded_at)
-
-    def _checked_whole(
-        self, label: str, log: Agreement | None, new: list[Recorded], recorded_at: datetime
-    ) -> IndexWrite:
-        """The index's part of ``new`` after the whole ``log``, checked in the one fold that
-        writes its checkpoints; a refusal is named by the whole-log check."""
-        records = (*(log.records if log is not None else ()), *new)
-        try:
-            change: IndexWrite = self._store(
-                partial(self._indexed.checked, label, records, new[0].originator_version)
-            )
-        except NeedsFullCheck:
-            facts = [r.fact for r in new]
-            if log is None:
-                Agreement.open(facts, recorded_at)
-            else:
-                log.record(facts, recorded_at)
-            raise  # pragma: no cover - the whole-log check refuses what the fold refused
-        return change
-
-    def _store(self, action: Callable[[], Any]) -> Any:
+    def _store(self, action: Callable[[], T]) -> T:
         try:
             return action()
-        except (AggregateNotFoundError, IntegrityError):
+        except IntegrityError:
             raise
         except PersistenceError as error:
             raise StoreError(
                 f"the store {self.location.display()} failed: {_reason(error)}"
             ) from None
+
+
+def _refuse_misplaced_openings(name: str, facts: Sequence[Fact], head: Recorded | None) -> None:
+    if head is None:
+        if not isinstance(facts[0], AgreementOpened):
+            raise AgreementNotFound(
+                f"agreement: the store holds no agreement {name!r}; a file that opens "
+                "one starts with an agreement_opened event"
+            )
+        return
+    opening = next((i for i, f in enumerate(facts, 1) if isinstance(f, AgreementOpened)), None)
+    if opening is not None:
+        raise AgreementExists(
+            f"event {opening} (agreement_opened): the store already holds the agreement {name!r}"
+        )
 
 
 def write_to(

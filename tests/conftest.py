@@ -134,7 +134,7 @@ def ledger_command() -> list[str]:
     script = Path(sys.executable).parent / "ledger"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from ledger.cli import run; run()"]
+    return [sys.executable, "-c", "from ledger.entrypoints.cli import run; run()"]
 
 
 def cli_environment() -> dict[str, str]:

@@ -449,8 +449,8 @@ def store_rows(path: str) -> list[tuple[Any, ...]]:
         )
         rows: list[tuple[Any, ...]] = []
         for table in tables:
-            query = f'SELECT * FROM "{table}" ORDER BY 1, 2, 3'  # noqa: S608 - from sqlite_master
-            rows.extend((table, *row) for row in connection.execute(query))
+            query = f'SELECT * FROM "{table}"'  # noqa: S608 - from sqlite_master
+            rows.extend(sorted((table, *row) for row in connection.execute(query)))
         return rows
 
 

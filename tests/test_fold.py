@@ -21,11 +21,12 @@ from strategies import (
 from ledger import DateOutOfRange, InvalidField, RuleViolation
 from ledger.adapters.files import parse_document
 from ledger.domain import chain
-from ledger.domain.agreement import Agreement, agreement_uuid
+from ledger.domain.ids import agreement_uuid, event_id
 from ledger.domain.clauses import ExclusivityTerms, RevenueShareTerms
 from ledger.domain.events import Fact, GovernanceKind, Instrument
 from ledger.domain.state import AgreementState, ProposalStatus, RenegotiationStatus
-from ledger.domain.timeline import event_id, fold, known, order, state_at
+from ledger.domain.fold import fold
+from ledger.domain.timeline import Log, known, state_at
 from ledger.domain.values import DatePrecision, Money, Percent
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
@@ -51,19 +52,19 @@ def facts(*events: dict[str, Any]) -> tuple[Fact, ...]:
     return parse_document(document(list(events))).events
 
 
-def log(*events: dict[str, Any], at: datetime = T0) -> Agreement:
+def log(*events: dict[str, Any], at: datetime = T0) -> Log:
     """The agreement opened on 2020-01-01 with ``CLAUSES``, then ``events``, in one append."""
-    opened, _ = Agreement.open(facts(opening(clauses=CLAUSES), *events), at)
+    opened, _ = Log.open(facts(opening(clauses=CLAUSES), *events), at)
     return opened
 
 
-def later(agreement: Agreement, *events: dict[str, Any], at: datetime) -> Agreement:
+def later(agreement: Log, *events: dict[str, Any], at: datetime) -> Log:
     """``agreement`` after another append of ``events`` at ``at``."""
     after, _ = agreement.record(facts(*events), at)
     return after
 
 
-def on(agreement: Agreement, day: str, known_at: datetime | None = None) -> AgreementState:
+def on(agreement: Log, day: str, known_at: datetime | None = None) -> AgreementState:
     """The state of ``agreement`` on ``day`` as known at ``known_at``."""
     return state_at(AGREEMENT, agreement.records, date.fromisoformat(day), known_at)
 
@@ -428,7 +429,7 @@ class TestRenegotiations:
 class TestCorrectionsAndRetractions:
     """Withdrawals are honoured as of the time they were recorded."""
 
-    def corrected(self) -> Agreement:
+    def corrected(self) -> Log:
         """An investment of 100 recorded at T0, corrected to 150 an hour later."""
         agreement = log(investment("2020-05-01", "100"))
         correction = {
@@ -582,60 +583,60 @@ class TestFoldOrder:
         """An event on the opening day recorded with it comes after the opening."""
         agreement = log(investment("2020-01-01", "1"))
         entries = known(AGREEMENT, agreement.records).entries
-        assert [e.fact.TYPE for e in sorted(entries, key=order)] == [
+        assert [e.type for e in sorted(entries)] == [
             "agreement_opened",
             "investment",
         ]
         assert on(agreement, "2020-01-01").events_applied == 2
 
     def test_fold_without_a_date_applies_everything(self) -> None:
-        """``fold(entries)`` is the state after the last entry, ``as_of`` its date."""
+        """``fold(None, entries)`` is the state after the last entry, ``as_of`` its date."""
         agreement = log(investment("2020-02-01", "1"), investment("2021-02-01", "1"))
         entries = known(AGREEMENT, agreement.records).entries
-        everything = fold(entries)
+        everything = fold(None, entries)
+        assert everything is not None
         assert everything.as_of == date(2021, 2, 1)
         assert everything.events_applied == 3
-        assert fold(entries, date(2020, 6, 1)).events_applied == 2
-        assert fold(entries, date(2020, 6, 1)).as_of == date(2020, 6, 1)
+        assert on(agreement, "2020-06-01").events_applied == 2
+        assert on(agreement, "2020-06-01").as_of == date(2020, 6, 1)
 
     def test_fold_before_the_opening_is_refused(self) -> None:
         """Folding to a date before the opening names the opening date."""
-        entries = known(AGREEMENT, log().records).entries
         with pytest.raises(DateOutOfRange, match="2020-01-01"):
-            fold(entries, date(2019, 1, 1))
+            on(log(), "2019-01-01")
 
 
-class TestAgreementAggregate:
-    """``Agreement.open`` and ``.record``: the log, and what may join it."""
+class TestLog:
+    """``Log.open`` and ``.record``: the log, and what may join it."""
 
     def test_open_records_the_batch_with_one_timestamp_and_a_hash_chain(self) -> None:
         """Versions count from 1, every event shares the timestamp, digests chain."""
-        agreement, new = Agreement.open(facts(opening(), investment("2020-02-01")), T0)
-        assert agreement.id == agreement_uuid(AGREEMENT)
+        agreement, new = Log.open(facts(opening(), investment("2020-02-01")), T0)
+        assert {r.originator_id for r in new} == {agreement_uuid(AGREEMENT)}
         assert agreement.agreement == AGREEMENT
-        assert agreement.version == 2
+        assert agreement.records[-1].originator_version == 2
         assert [r.originator_version for r in new] == [1, 2]
         assert {r.recorded_at for r in new} == {T0}
-        assert new[0].digest == chain.link(chain.GENESIS, new[0].fact, T0)
-        assert new[1].digest == chain.link(new[0].digest, new[1].fact, T0)
+        assert new[0].digest == chain.link(chain.GENESIS, new[0].plain, T0)
+        assert new[1].digest == chain.link(new[0].digest, new[1].plain, T0)
         assert agreement.records == tuple(new)
 
     def test_open_needs_the_opening_first(self) -> None:
         """A new agreement's first event must be agreement_opened."""
         with pytest.raises(InvalidField, match="expected agreement_opened") as caught:
-            Agreement.open(facts(investment("2020-02-01"), opening()), T0)
+            Log.open(facts(investment("2020-02-01"), opening()), T0)
         assert caught.value.event_index == 1
         assert caught.value.path == "type"
 
     def test_record_appends_new_versions_and_leaves_the_original_alone(self) -> None:
-        """Recording returns a new aggregate; the old one is unchanged."""
+        """Recording returns a new log; the old one is unchanged."""
         agreement = log()
         after, new = agreement.record(facts(investment("2020-02-01")), T0 + HOUR)
-        assert agreement.version == 1
-        assert after.version == 2
-        assert after.modified_on == T0 + HOUR
-        assert after.created_on == T0
-        assert new[0].digest == chain.link(agreement.records[-1].digest, new[0].fact, T0 + HOUR)
+        assert len(agreement.records) == 1
+        assert [r.originator_version for r in after.records] == [1, 2]
+        assert after.records[-1].recorded_at == T0 + HOUR
+        assert after.records[0].recorded_at == T0
+        assert new[0].digest == chain.link(agreement.records[-1].digest, new[0].plain, T0 + HOUR)
 
     def test_record_refuses_a_batch_that_breaks_a_rule_naming_its_event(self) -> None:
         """The second event of the batch breaks a rule: the error says so."""
@@ -646,7 +647,7 @@ class TestAgreementAggregate:
         assert caught.value.event_index == 2
         assert caught.value.event_type == "investment"
         assert caught.value.path == "investor"
-        assert agreement.version == 1
+        assert len(agreement.records) == 1
 
     def test_a_second_opening_is_refused(self) -> None:
         """An agreement opens once."""

@@ -15,10 +15,10 @@ from strategies import AGREEMENT, histories
 
 from ledger import Ledger
 from ledger.adapters.files import parse_document
-from ledger.domain.agreement import Agreement
 from ledger.domain.events import DatedEvent, Fact
 from ledger.domain.state import AgreementState
-from ledger.domain.timeline import fold, known, state_at
+from ledger.domain.fold import fold
+from ledger.domain.timeline import Log, known, state_at
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LAWS = settings(max_examples=50, deadline=None)
@@ -30,9 +30,9 @@ def facts_of(document: dict[str, Any]) -> tuple[Fact, ...]:
     return parse_document(document).events
 
 
-def opened(facts: Sequence[Fact], at: datetime = T0) -> Agreement:
+def opened(facts: Sequence[Fact], at: datetime = T0) -> Log:
     """The agreement recording ``facts`` in one append at ``at``."""
-    agreement, _ = Agreement.open(facts, at)
+    agreement, _ = Log.open(facts, at)
     return agreement
 
 
@@ -44,7 +44,7 @@ def dates_to_check(facts: Sequence[Fact]) -> list[date]:
     return sorted(days | around)
 
 
-def on(agreement: Agreement, day: date, known_at: datetime | None = None) -> AgreementState:
+def on(agreement: Log, day: date, known_at: datetime | None = None) -> AgreementState:
     """The state of ``agreement`` on ``day``."""
     return state_at(AGREEMENT, agreement.records, day, known_at)
 
@@ -100,7 +100,7 @@ class TestReplay:
         expected = opened(facts)
         with Ledger("memory:", clock=lambda: T0) as ledger:
             ledger.append(facts)
-            assert ledger.agreement().records == expected.records
+            assert ledger.log().records == expected.records
             for day in dates_to_check(facts):
                 assert ledger.state_at(day, known_at=T0) == on(expected, day, T0)
 
@@ -170,7 +170,9 @@ class TestCutOff:
         entries = known(AGREEMENT, agreement.records).entries
         for day in dates_to_check(facts):
             upto = [entry for entry in entries if entry.effective_on <= day]
-            expected = attrs.evolve(fold(upto), as_of=day)
+            folded = fold(None, upto)
+            assert folded is not None
+            expected = folded.freeze(day)
             assert on(agreement, day) == expected
             assert on(agreement, day).events_applied == len(upto)
 

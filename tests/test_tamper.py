@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ledger import IntegrityFailure, Ledger, structure_fact
-from ledger.domain.agreement import agreement_uuid
+from ledger.domain.ids import agreement_uuid
 
 AGREEMENT = "openai-microsoft"
 SOURCE = {"citation": "Tamper test", "confidence": "confirmed"}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 
 from ledger.adapters.mapper import LedgerMapper
 from ledger.domain import chain
 from ledger.domain.events import BY_TOPIC
+from ledger.domain.ids import agreement_uuid, event_id
 from ledger.domain.timeline import Recorded
 from ledger.errors import IntegrityFailure
 
@@ -28,7 +31,7 @@ def verify_rows(
     previous = chain.GENESIS
     read: list[Recorded] = []
     for row in rows:
-        ident = f"{agreement}#{row.originator_version}"
+        ident = event_id(agreement, row.originator_version)
         stored_digest, content = _content(row, ident)
         expected = chain.link_content(previous, content)
         if stored_digest != expected:
@@ -54,3 +57,24 @@ def _content(row: StoredEvent, ident: str) -> tuple[str, dict[str, Any]]:
         raise IntegrityFailure(f"{ident} cannot be read: {type(error).__name__}: {error}") from None
     state.pop("class_version", None)
     return digest, {"fact": {"type": fact_type, **state}, "recorded_at": recorded_at}
+
+
+def opened_agreements(
+    openings: Iterable[Notification], mapper: LedgerMapper
+) -> list[tuple[str, uuid.UUID]]:
+    """The agreements' names and aggregate ids, read from their opening rows.
+
+    A name that cannot be read, or that no longer gives its row's aggregate id (it was
+    altered), is shown as the aggregate id, so that ``verify`` reports the damage rather
+    than hiding the agreement.
+    """
+    found = []
+    for row in openings:
+        aggregate_id = uuid.UUID(str(row.originator_id))
+        name = str(aggregate_id)
+        with contextlib.suppress(Exception):  # an opening that cannot be read keeps the id
+            agreement = mapper.to_domain_event(row).plain.get("agreement")
+            if isinstance(agreement, str) and agreement_uuid(agreement) == aggregate_id:
+                name = agreement
+        found.append((name, aggregate_id))
+    return found

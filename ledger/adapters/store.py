@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
+import importlib.util
 import os
 import sqlite3
 import stat
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
-from eventsourcing.persistence import StoredEvent
 
-from ledger.adapters.checkpoints import IndexStore
 from ledger.errors import InputError, StoreError
+from ledger.readmodel.recorders import POSTGRES_RECORDER_TOPIC, SQLITE_RECORDER_TOPIC
 
 DEFAULT_STORE = "ledger.sqlite"
 MEMORY = "memory:"
-# The topic under which eventsourcing finds the ledger's PostgreSQL recorder (see
-# ``_register_postgres_recorder``): the library's own, creating its tables once.
-POSTGRES_RECORDER_TOPIC = "ledger.adapters.store:CreateOnceRecorder"
-SQLITE_RECORDER_TOPIC = "ledger.adapters.store:IndexedSQLiteRecorder"
 
 
 @attrs.frozen
@@ -137,7 +130,7 @@ class StoreLocation:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": name if self.is_memory else str(self.path),
                 "SQLITE_LOCK_TIMEOUT": "30",
-                "APPLICATION_RECORDER_TOPIC": _register_sqlite_recorder(),
+                "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
             }
         parts = urlsplit(self.url)
         database = parts.path.lstrip("/")
@@ -160,145 +153,12 @@ class StoreLocation:
             "POSTGRES_PASSWORD": unquote(parts.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_TIMEOUT": "5",
-            "APPLICATION_RECORDER_TOPIC": _register_postgres_recorder(),
+            "APPLICATION_RECORDER_TOPIC": _postgres_recorder(),
         }
 
 
-@functools.cache
-def _register_sqlite_recorder() -> str:
-    """Register (once) the SQLite recorder that writes the index with the events."""
-    from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-    from eventsourcing.utils import register_topic
-
-    class IndexedSQLiteRecorder(SQLiteApplicationRecorder):
-        """The library's SQLite recorder; the index and checkpoints commit with the events."""
-
-        def __init__(
-            self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
-        ) -> None:
-            self.index = IndexStore(
-                postgres=False,
-                events_table=events_table_name,
-                prefix="",
-                transaction=datastore.transaction,
-            )
-            super().__init__(datastore, events_table_name)
-
-        def construct_create_table_statements(self) -> list[str]:
-            return super().construct_create_table_statements() + self.index.create_statements()
-
-        def _insert_events(
-            self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-        ) -> Sequence[int] | None:
-            ids = super()._insert_events(c, stored_events, **kwargs)
-            change = kwargs.get("index")
-            if change is not None:
-                self.index.write(c, change)
-            return ids
-
-    register_topic(SQLITE_RECORDER_TOPIC, IndexedSQLiteRecorder)
-    return SQLITE_RECORDER_TOPIC
-
-
-@functools.cache
-def _register_postgres_recorder() -> str:
-    """Register (once) the recorder that creates the PostgreSQL tables under a lock.
-
-    eventsourcing runs ``CREATE TYPE``, ``CREATE TABLE IF NOT EXISTS`` and ``CREATE OR
-    REPLACE FUNCTION`` every time an application starts. Processes starting at once then
-    collide in PostgreSQL's catalogue ("tuple concurrently updated", duplicate key in
-    ``pg_type``). This recorder takes a transaction-level advisory lock first and runs
-    those statements only when the events table is missing, so the first process to
-    start creates the schema and the others (and readers without DDL rights) just use it.
-    Imported lazily: psycopg is only needed for PostgreSQL stores (the ``postgres`` extra).
-    """
-    from eventsourcing.utils import register_topic
-
-    try:
-        import psycopg
-        from eventsourcing.persistence import OperationalError
-        from eventsourcing.postgres import PostgresApplicationRecorder
-        from psycopg.errors import DuplicateObject
-    except ImportError:
-        raise StoreError(
-            "PostgreSQL stores need psycopg: pip install 'contract-ledger[postgres]'"
-        ) from None
-
-    class CreateOnceRecorder(PostgresApplicationRecorder):
-        """The library's PostgreSQL recorder; its tables are created once, under a lock,
-        and the index and checkpoints commit with the events."""
-
-        def __init__(self, datastore: Any, **kwargs: Any) -> None:
-            schema = _quoted(datastore.schema)
-            table = kwargs.get("events_table_name", "stored_events")
-            self.index = IndexStore(
-                postgres=True,
-                events_table=f"{schema}.{_quoted(table)}",
-                prefix=f"{schema}.",
-                transaction=datastore.transaction,
-            )
-            try:
-                super().__init__(datastore, **kwargs)
-            except OperationalError as error:
-                raise _explained(datastore, error) from None
-
-        def create_table(self) -> None:
-            try:
-                self._create_once()
-            except OperationalError as error:
-                raise _explained(self.datastore, error) from None
-
-        def _create_once(self) -> None:
-            schema = self.datastore.schema
-            qualified = f"{_quoted(schema)}.{_quoted(self.events_table_name)}"
-            with self.datastore.transaction(commit=True) as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                    (f"contract-ledger create {qualified}",),
-                )
-                cursor.execute("SELECT to_regclass(%s) AS found", (qualified,))
-                row: Any = cursor.fetchone()
-                if row is None or row["found"] is None:
-                    for statement in self.sql_create_statements:
-                        try:
-                            with cursor.connection.transaction():  # a savepoint
-                                cursor.execute(statement, prepare=False)
-                        except DuplicateObject:  # a type left behind by a dropped table
-                            continue
-                cursor.execute(
-                    "SELECT to_regclass(%s) AS found", (f"{_quoted(schema)}.ledger_checkpoints",)
-                )
-                row = cursor.fetchone()
-                if row is None or row["found"] is None:  # a store from before the index
-                    for ddl in self.index.create_statements():
-                        cursor.execute(ddl, prepare=False)
-            self.datastore.register_type_adapters()
-
-        def _insert_events(
-            self,
-            curs: Any,
-            stored_events: Sequence[StoredEvent],  # noqa: ARG002 - the library's signature
-            **kwargs: Any,
-        ) -> None:
-            change = kwargs.get("index")
-            if change is not None:
-                self.index.write(curs, change)
-
-    def _explained(datastore: Any, error: Exception) -> Exception:
-        """The pool only says it "couldn't get a connection": ask the server why."""
-        settings = dict(datastore.pool.kwargs or {})
-        settings.pop("row_factory", None)
-        try:
-            psycopg.connect(**settings, connect_timeout=5).close()
-        except psycopg.Error as refusal:
-            lines = str(refusal).strip().splitlines()
-            if lines:
-                return OperationalError(lines[0])
-        return error
-
-    register_topic(POSTGRES_RECORDER_TOPIC, CreateOnceRecorder)
+def _postgres_recorder() -> str:
+    """The PostgreSQL recorder's topic, once psycopg is known to be there."""
+    if importlib.util.find_spec("psycopg") is None:
+        raise StoreError("PostgreSQL stores need psycopg: pip install 'contract-ledger[postgres]'")
     return POSTGRES_RECORDER_TOPIC
-
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'

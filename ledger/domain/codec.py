@@ -1,4 +1,6 @@
-"""Events to and from plain data (the amendment-file shape, which is also the stored shape).
+"""Values, clause terms and changes to and from plain data (the amendment-file shape,
+which is also the stored shape); ``ledger.domain.events`` does the same for whole events
+with the same converter.
 
 One cattrs converter serves files, storage and the hash chain, so a fact has exactly
 one plain form. Structuring is strict: a string is never coerced from a number, an
@@ -32,15 +34,6 @@ from ledger.domain.clauses import (
     RemoveClause,
     Terms,
     term_names,
-)
-from ledger.domain.events import (
-    BY_TYPE,
-    AgreementOpened,
-    DatedEvent,
-    DatedFact,
-    Fact,
-    Outcome,
-    RenegotiationConcluded,
 )
 from ledger.domain.values import (
     Money,
@@ -92,7 +85,7 @@ def _enum_hook(value: object, cls: type[E]) -> E:
 
 
 def _money(value: object, _: type) -> Money:
-    mapping = _mapping(value, "an amount with a currency, {amount, currency}")
+    mapping = mapping_of(value, "an amount with a currency, {amount, currency}")
     unknown = set(mapping) - {"amount", "currency"}
     if unknown:
         raise InvalidField(sorted(unknown)[0], "unknown field (expected amount, currency)")
@@ -102,14 +95,14 @@ def _money(value: object, _: type) -> Money:
     return Money.parse(mapping["amount"], mapping["currency"])
 
 
-def _mapping(value: object, expected: str) -> Mapping[str, Any]:
+def mapping_of(value: object, expected: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidField("", f"expected {expected}, got {value!r}")
     return value
 
 
 def _add_clause(value: object, _: type) -> AddClause:
-    raw = _mapping(value, "a clause {id, kind, terms, until}")
+    raw = mapping_of(value, "a clause {id, kind, terms, until}")
     unknown = set(raw) - {"id", "kind", "terms", "until"}
     if unknown:
         raise InvalidField(sorted(unknown)[0], "unknown field (expected id, kind, terms, until)")
@@ -130,7 +123,7 @@ def _amend_clause(raw: Mapping[str, Any]) -> AmendClause:
     if unknown:
         raise InvalidField(sorted(unknown)[0], "unknown field (expected amend, terms, until)")
     terms = at_path(
-        "terms", lambda: _normalised_terms(_as_written(_mapping(raw.get("terms") or {}, "terms")))
+        "terms", lambda: _normalised_terms(_as_written(mapping_of(raw.get("terms") or {}, "terms")))
     )
     until = at_path("until", lambda: _optional_date(raw.get("until")))
     if not terms and until is None:
@@ -171,7 +164,7 @@ def _plain_number(value: object) -> str:
 
 
 def _change(value: object, _: type) -> Change:
-    raw = _mapping(value, "a change: add, amend or remove")
+    raw = mapping_of(value, "a change: add, amend or remove")
     if "add" in raw:
         if len(raw) > 1:
             raise InvalidField(sorted(set(raw) - {"add"})[0], "unknown field beside add")
@@ -221,7 +214,7 @@ def _flatten(error: BaseException) -> InvalidField:
     return InvalidField("", f"unexpected value ({error})")
 
 
-def _structure(value: object, cls: type[T]) -> T:
+def structure(value: object, cls: type[T]) -> T:
     try:
         return converter.structure(value, cls)
     except (cattrs.BaseValidationError, InvalidField, ForbiddenExtraKeysError) as error:
@@ -232,92 +225,19 @@ def _structure(value: object, cls: type[T]) -> T:
 
 def structure_terms(kind: ClauseKind, raw: object) -> Terms:
     """The typed terms of a clause of ``kind`` from their plain form."""
-    mapping = _mapping(raw, f"the terms of a {kind.value} clause")
+    mapping = mapping_of(raw, f"the terms of a {kind.value} clause")
     unknown = sorted(set(mapping) - set(term_names(kind)))
     if unknown:
         expected = ", ".join(term_names(kind))
         raise InvalidField(unknown[0], f"not a term of a {kind.value} clause (expected {expected})")
     known = {name: value for name, value in mapping.items() if value is not None}
-    return _structure(known, TERMS_OF[kind])
-
-
-def amended_terms(kind: ClauseKind, current: Terms, changes: Mapping[str, Any]) -> Terms:
-    """``current`` with the terms named in ``changes`` replaced, the others kept.
-
-    Only the changed terms are read (strictly); a term changed to null is cleared.
-    """
-    given = structure_terms(kind, changes)
-    defaults = {field.name: field.default for field in attrs.fields(TERMS_OF[kind])}
-    replaced = {
-        name: defaults[name] if value is None else getattr(given, name)
-        for name, value in changes.items()
-    }
-    return attrs.evolve(current, **replaced)
+    return structure(known, TERMS_OF[kind])
 
 
 def unstructure_terms(terms: Terms) -> dict[str, Any]:
     """The plain form of some terms: unknown ones are left out."""
     plain: dict[str, Any] = converter.unstructure(terms)
     return plain
-
-
-def _dated_fact(value: object, _: type) -> DatedFact:
-    fact = structure_fact(value)
-    if not isinstance(fact, DatedEvent):
-        raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
-    return fact
-
-
-def structure_fact(raw: object) -> Fact:
-    """An event from its plain form (``{"type": "investment", ...}``)."""
-    mapping = _mapping(raw, "an event (a mapping with a type)")
-    if "type" not in mapping:
-        raise InvalidField("type", "required field is missing")
-    kind = mapping["type"]
-    cls = BY_TYPE.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        options = ", ".join(BY_TYPE)
-        raise InvalidField("type", f"expected one of {options}, got {kind!r}")
-    fields = {key: value for key, value in mapping.items() if key != "type"}
-    fact = _structure(fields, cls)
-    _check_shape(fact)
-    return fact
-
-
-def _check_shape(fact: Fact) -> None:
-    """Rules about one event alone, which need no timeline to check."""
-    if isinstance(fact, DatedEvent) and not fact.date_precision.admits(fact.effective_on):
-        precision = fact.date_precision.value
-        raise InvalidField(
-            "effective_on",
-            f"expected the first day of the {precision} (date_precision {precision}), "
-            f"got '{fact.effective_on.isoformat()}'",
-        )
-    changes = getattr(fact, "changes", None)
-    if changes is not None and not changes:
-        raise InvalidField("changes", "expected at least one change, got none")
-    for name in ("agreement", "renegotiation", "proposal", "accepted", "entity"):
-        value = getattr(fact, name, None)
-        if isinstance(value, str):
-            at_path(name, partial(parse_slug, value, ""))
-    if isinstance(fact, RenegotiationConcluded):
-        if fact.outcome is Outcome.ACCEPTED and fact.accepted is None:
-            raise InvalidField(
-                "accepted", "expected the id of the accepted proposal (or outcome: abandoned)"
-            )
-        if fact.outcome is Outcome.ABANDONED and fact.accepted is not None:
-            raise InvalidField("accepted", "expected no accepted proposal when abandoned")
-    if isinstance(fact, AgreementOpened):
-        if not fact.parties:
-            raise InvalidField("parties", "expected the agreement's parties, got none")
-        for index, party in enumerate(fact.parties):
-            at_path(f"parties[{index}].id", partial(parse_slug, party.id, ""))
-
-
-def unstructure_fact(fact: Fact) -> dict[str, Any]:
-    """The plain form of an event, ``type`` first; unknown and default fields left out."""
-    plain: dict[str, Any] = converter.unstructure(fact)
-    return {"type": fact.TYPE, **plain}
 
 
 def _register() -> None:
@@ -346,8 +266,6 @@ def _register() -> None:
     converter.register_structure_hook(Change, _change)
     converter.register_unstructure_hook(AmendClause, _unstructure_amend)
     converter.register_unstructure_hook(RemoveClause, lambda r: {"remove": r.id})
-    converter.register_structure_hook(DatedFact, _dated_fact)
-    converter.register_unstructure_hook(DatedFact, unstructure_fact)
 
 
 def unstructure_change(change: Change) -> dict[str, Any]:
@@ -388,13 +306,6 @@ _register()
 # (``verify`` still reads every row strictly.) The laws in tests/test_codec_trusted.py
 # hold it to giving back exactly the facts the strict path gives.
 trusted = cattrs.Converter()
-
-
-def structure_stored(raw: Mapping[str, Any]) -> Fact:
-    """An event from the plain form the ledger stored (``unstructure_fact``'s output)."""
-    cls = BY_TYPE[raw["type"]]
-    fact: Fact = trusted.structure({k: v for k, v in raw.items() if k != "type"}, cls)
-    return fact
 
 
 def stored_terms(kind: ClauseKind, plain: Mapping[str, Any]) -> Terms:
@@ -466,13 +377,6 @@ def _stored_change(raw: Mapping[str, Any]) -> Change:
     return RemoveClause(id=raw["remove"])
 
 
-def _stored_dated(raw: Mapping[str, Any]) -> DatedFact:
-    fact = structure_stored(raw)
-    if not isinstance(fact, DatedEvent):  # pragma: no cover - only dated facts are written here
-        raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
-    return fact
-
-
 def _register_trusted() -> None:
     trusted.register_structure_hook(Decimal, lambda v, _: Decimal(v))
     trusted.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
@@ -480,7 +384,6 @@ def _register_trusted() -> None:
     trusted.register_structure_hook(Money, lambda v, _: _stored_money(v))
     trusted.register_structure_hook(AddClause, lambda v, _: _stored_add(v))
     trusted.register_structure_hook(Change, lambda v, _: _stored_change(v))
-    trusted.register_structure_hook(DatedFact, lambda v, _: _stored_dated(v))
 
 
 _register_trusted()

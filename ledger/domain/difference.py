@@ -1,14 +1,25 @@
-"""What changed between two states of an agreement: one engine for diff and what-if."""
+"""What changed between two states of an agreement: one engine for diff, what-if and the
+recording axis.
+
+The states say what differs; which events caused each difference comes from the fold
+that led from one to the other (``Draft.observe``), given as ``causes``: the events that
+changed each key (``("clause", id)``, ``("investment", investor, recipient, currency)``,
+``("stake", holder, entity)``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from ledger.domain.codec import unstructure_terms
+from ledger.domain.draft import Key
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import format_decimal
+
+Causes = Mapping[Key, Sequence[str]]
 
 
 @attrs.frozen
@@ -72,31 +83,32 @@ class Difference:
         )
 
 
-def difference(before: AgreementState, after: AgreementState) -> Difference:
-    """What ``after`` changes relative to ``before``."""
+def difference(
+    before: AgreementState, after: AgreementState, causes: Causes | None = None
+) -> Difference:
+    """What ``after`` changes relative to ``before``; ``causes`` names the events behind
+    each change (none given: none named)."""
+    found = causes or {}
     return Difference(
-        clauses=_clauses(before, after),
+        clauses=_clauses(before, after, found),
         investments=_amounts(
-            {
-                k: (format_decimal(v.total.amount), v.caused_by)
-                for k, v in before.investments.items()
-            },
-            {
-                k: (format_decimal(v.total.amount), v.caused_by)
-                for k, v in after.investments.items()
-            },
+            "investment",
+            {k: format_decimal(v.total.amount) for k, v in before.investments.items()},
+            {k: format_decimal(v.total.amount) for k, v in after.investments.items()},
+            found,
         ),
         stakes=_amounts(
-            {
-                k: (format_decimal(v.percent.value), (v.caused_by,))
-                for k, v in before.stakes.items()
-            },
-            {k: (format_decimal(v.percent.value), (v.caused_by,)) for k, v in after.stakes.items()},
+            "stake",
+            {k: format_decimal(v.percent.value) for k, v in before.stakes.items()},
+            {k: format_decimal(v.percent.value) for k, v in after.stakes.items()},
+            found,
         ),
         governance=_governance(before, after),
         renegotiations=_amounts(
-            {(k,): (v.status.value, ()) for k, v in before.renegotiations.items()},
-            {(k,): (v.status.value, ()) for k, v in after.renegotiations.items()},
+            "renegotiation",
+            {(k,): v.status.value for k, v in before.renegotiations.items()},
+            {(k,): v.status.value for k, v in after.renegotiations.items()},
+            {},
         ),
     )
 
@@ -121,13 +133,15 @@ def _governance(before: AgreementState, after: AgreementState) -> tuple[Governan
     return (*only_in(before, after, "removed"), *only_in(after, before, "added"))
 
 
-def _clauses(before: AgreementState, after: AgreementState) -> tuple[ClauseDifference, ...]:
+def _clauses(
+    before: AgreementState, after: AgreementState, causes: Causes
+) -> tuple[ClauseDifference, ...]:
     old = {c.id: c for c in before.clauses_in_force()}
     new = {c.id: c for c in after.clauses_in_force()}
     found: list[ClauseDifference] = []
     for clause_id in sorted(set(old) | set(new)):
         was, now = old.get(clause_id), new.get(clause_id)
-        caused_by = _caused_by(clause_id, before, after)
+        caused_by = tuple(causes.get(("clause", clause_id), ()))
         if was is not None and now is not None and _same_clause(was, now):
             found.extend(_clause_change("amended", was, now, caused_by))
         else:
@@ -170,30 +184,17 @@ def _until(clause: ClauseState | None) -> str | None:
     return clause.until.isoformat() if clause and clause.until else None
 
 
-def _caused_by(clause_id: str, before: AgreementState, after: AgreementState) -> tuple[str, ...]:
-    earlier = before.clauses.get(clause_id)
-    later = after.clauses.get(clause_id)
-    seen = set(earlier.caused_by) if earlier else set()
-    return tuple(i for i in (later.caused_by if later else ()) if i not in seen)
-
-
-Valued = tuple[str, tuple[str, ...]]
-
-
-def _amounts(old: dict[Any, Valued], new: dict[Any, Valued]) -> tuple[AmountDifference, ...]:
-    """Values that differ, with the events behind the later value that the earlier lacks."""
-    found = []
-    for key in sorted(set(old) | set(new)):
-        was, now = old.get(key), new.get(key)
-        if (was[0] if was else None) == (now[0] if now else None):
-            continue
-        seen = set(was[1]) if was else set()
-        found.append(
-            AmountDifference(
-                key=tuple(key),
-                before=was[0] if was else None,
-                after=now[0] if now else None,
-                caused_by=tuple(i for i in (now[1] if now else ()) if i not in seen),
-            )
+def _amounts(
+    name: str, old: dict[Any, str], new: dict[Any, str], causes: Causes
+) -> tuple[AmountDifference, ...]:
+    """Values that differ, with the events that changed them."""
+    return tuple(
+        AmountDifference(
+            key=tuple(key),
+            before=old.get(key),
+            after=new.get(key),
+            caused_by=tuple(causes.get((name, *key), ())),
         )
-    return tuple(found)
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    )

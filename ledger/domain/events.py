@@ -1,244 +1,202 @@
-"""The event vocabulary: every fact the ledger can record about an agreement.
+"""The event vocabulary's registry: every kind of event the ledger can record, and the
+one plain form of each (the amendment-file shape, which is also the stored and hashed
+shape).
 
-Each class has a ``TYPE`` (its name in amendment files) and a ``TOPIC`` (its name in the
-store). Both are public and permanent: renaming or moving a class never changes them, so
-stored events always resolve. A class whose stored shape changes raises its
-``class_version`` and gains a static ``upcast_v<N>_v<N+1>(state)``, as eventsourcing does.
+Each kind lives in its own module of ``ledger.domain.vocabulary`` with its shape, its
+fold and its rules; this module lists them (``KINDS``) and reads and writes their plain
+form with the converter of ``ledger.domain.codec``.
 """
 
 from __future__ import annotations
 
-import enum
-from datetime import date
-from typing import ClassVar, TypeAlias
+from collections.abc import Mapping
+from functools import partial
+from typing import Any, TypeAlias
 
-import attrs
-
-from ledger.domain.clauses import AddClause, Change
-from ledger.domain.values import DatePrecision, Money, Party, Percent, Source
-
-
-class Instrument(enum.Enum):
-    """What an investment bought."""
-
-    EQUITY = "equity"
-    PROFIT_INTEREST = "profit_interest"
-    CLOUD_CREDITS = "cloud_credits"
-    OTHER = "other"
-
-
-class GovernanceKind(enum.Enum):
-    """Kinds of governance event."""
-
-    CEO_REMOVED = "ceo_removed"
-    CEO_APPOINTED = "ceo_appointed"
-    CEO_REINSTATED = "ceo_reinstated"
-    BOARD_CHANGED = "board_changed"
-    OBSERVER_SEAT_GRANTED = "observer_seat_granted"
-    OBSERVER_SEAT_RELINQUISHED = "observer_seat_relinquished"
-    DEPARTURE = "departure"
-    RESTRUCTURING = "restructuring"
-    OTHER = "other"
-
-
-class Outcome(enum.Enum):
-    """How a renegotiation ended."""
-
-    ACCEPTED = "accepted"
-    ABANDONED = "abandoned"
-
-
-@attrs.frozen(kw_only=True)
-class DatedEvent:
-    """What every event with a place on the agreement's calendar carries."""
-
-    TYPE: ClassVar[str]
-    TOPIC: ClassVar[str]
-    class_version: ClassVar[int] = 1
-
-    effective_on: date
-    source: Source
-    date_precision: DatePrecision = DatePrecision.DAY
-    note: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class AgreementOpened(DatedEvent):
-    """The agreement starts: its parties and the clauses in force from day one."""
-
-    TYPE = "agreement_opened"
-    TOPIC = "contract-ledger/agreement_opened"
-    agreement: str
-    title: str
-    parties: tuple[Party, ...]
-    clauses: tuple[AddClause, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class Investment(DatedEvent):
-    """An investor puts money into a recipient."""
-
-    TYPE = "investment"
-    TOPIC = "contract-ledger/investment"
-    investor: str
-    recipient: str
-    amount: Money
-    instrument: Instrument
-
-
-@attrs.frozen(kw_only=True)
-class Amendment(DatedEvent):
-    """An atomic set of clause changes."""
-
-    TYPE = "amendment"
-    TOPIC = "contract-ledger/amendment"
-    changes: tuple[Change, ...]
-
-
-@attrs.frozen(kw_only=True)
-class OwnershipChange(DatedEvent):
-    """A holder's stake in an entity, from this date on."""
-
-    TYPE = "ownership_change"
-    TOPIC = "contract-ledger/ownership_change"
-    holder: str
-    entity: str
-    percent: Percent
-
-
-@attrs.frozen(kw_only=True)
-class Governance(DatedEvent):
-    """A governance event: a CEO removed, a board changed, a restructuring…"""
-
-    TYPE = "governance"
-    TOPIC = "contract-ledger/governance"
-    kind: GovernanceKind
-    entity: str
-    people: tuple[str, ...] = ()
-    description: str | None = None
-    approved_by: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class RenegotiationOpened(DatedEvent):
-    """A party opens talks on some topics of the agreement."""
-
-    TYPE = "renegotiation_opened"
-    TOPIC = "contract-ledger/renegotiation_opened"
-    renegotiation: str
-    initiated_by: str
-    topics: tuple[str, ...] = ()
-
-
-@attrs.frozen(kw_only=True)
-class Proposal(DatedEvent):
-    """A party proposes clause changes within an open renegotiation."""
-
-    TYPE = "proposal"
-    TOPIC = "contract-ledger/proposal"
-    renegotiation: str
-    proposal: str
-    by: str
-    changes: tuple[Change, ...]
-
-
-@attrs.frozen(kw_only=True)
-class ProposalRejected(DatedEvent):
-    """A pending proposal is rejected."""
-
-    TYPE = "proposal_rejected"
-    TOPIC = "contract-ledger/proposal_rejected"
-    renegotiation: str
-    proposal: str
-
-
-@attrs.frozen(kw_only=True)
-class ProposalWithdrawn(DatedEvent):
-    """A pending proposal is withdrawn by its author."""
-
-    TYPE = "proposal_withdrawn"
-    TOPIC = "contract-ledger/proposal_withdrawn"
-    renegotiation: str
-    proposal: str
-
-
-@attrs.frozen(kw_only=True)
-class RenegotiationConcluded(DatedEvent):
-    """Talks end: one proposal accepted (its changes take effect now) or abandoned."""
-
-    TYPE = "renegotiation_concluded"
-    TOPIC = "contract-ledger/renegotiation_concluded"
-    renegotiation: str
-    accepted: str | None = None
-    outcome: Outcome = Outcome.ACCEPTED
-
-
-DatedFact: TypeAlias = (
-    AgreementOpened
-    | Investment
-    | Amendment
-    | OwnershipChange
-    | Governance
-    | RenegotiationOpened
-    | Proposal
-    | ProposalRejected
-    | ProposalWithdrawn
-    | RenegotiationConcluded
+from ledger.domain.codec import converter, mapping_of, structure, trusted
+from ledger.domain.values import (
+    GovernanceKind,
+    Instrument,
+    Outcome,
+    parse_slug,
 )
-
-
-@attrs.frozen(kw_only=True)
-class Correction:
-    """Withdraws an earlier event and puts a replacement in its place.
-
-    It has no date of its own: the replacement carries one. The original stays in
-    the log forever; it is only left out of folds as known after the correction.
-    """
-
-    TYPE: ClassVar[str] = "correction"
-    TOPIC: ClassVar[str] = "contract-ledger/correction"
-    class_version: ClassVar[int] = 1
-    corrects: str
-    reason: str
-    source: Source
-    replacement: DatedFact
-    note: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class Retraction:
-    """Withdraws an earlier event that should never have been recorded."""
-
-    TYPE: ClassVar[str] = "retraction"
-    TOPIC: ClassVar[str] = "contract-ledger/retraction"
-    class_version: ClassVar[int] = 1
-    retracts: str
-    reason: str
-    source: Source
-    note: str | None = None
-
-
-Withdrawal: TypeAlias = Correction | Retraction
-Fact: TypeAlias = DatedFact | Withdrawal
-
-FACT_TYPES: tuple[type[Fact], ...] = (
-    AgreementOpened,
-    Investment,
-    Amendment,
-    OwnershipChange,
-    Governance,
-    RenegotiationOpened,
+from ledger.domain.vocabulary import (
+    amendment,
+    governance,
+    investment,
+    opening,
+    ownership,
+    renegotiation,
+    termination,
+)
+from ledger.domain.vocabulary.amendment import Amendment
+from ledger.domain.vocabulary.base import DatedEvent, EventKind, Fold
+from ledger.domain.vocabulary.governance import Governance
+from ledger.domain.vocabulary.investment import Investment
+from ledger.domain.vocabulary.opening import AgreementOpened
+from ledger.domain.vocabulary.ownership import OwnershipChange
+from ledger.domain.vocabulary.renegotiation import (
     Proposal,
     ProposalRejected,
     ProposalWithdrawn,
     RenegotiationConcluded,
-    Correction,
-    Retraction,
+    RenegotiationOpened,
 )
+from ledger.domain.vocabulary.termination import Termination
+from ledger.domain.vocabulary.withdrawal import (
+    RETRACTION,
+    Correction,
+    DatedFact,
+    Retraction,
+    Withdrawal,
+    summary_correction,
+    target_of,
+)
+from ledger.errors import InvalidField, at_path
+
+__all__ = [
+    "BY_TOPIC",
+    "BY_TYPE",
+    "FACT_TYPES",
+    "FOLDS",
+    "KINDS",
+    "AgreementOpened",
+    "Amendment",
+    "Correction",
+    "DatedEvent",
+    "DatedFact",
+    "Fact",
+    "Governance",
+    "GovernanceKind",
+    "Instrument",
+    "Investment",
+    "Outcome",
+    "OwnershipChange",
+    "Proposal",
+    "ProposalRejected",
+    "ProposalWithdrawn",
+    "RenegotiationConcluded",
+    "RenegotiationOpened",
+    "Retraction",
+    "Termination",
+    "Withdrawal",
+    "structure_fact",
+    "structure_stored",
+    "summary",
+    "target_of",
+    "unstructure_fact",
+]
+
+Fact: TypeAlias = DatedFact | Withdrawal
+
+
+def _summary_correction(fact: Correction) -> str:
+    return summary_correction(fact, summary(fact.replacement))
+
+
+KINDS: tuple[EventKind, ...] = (
+    opening.KIND,
+    investment.KIND,
+    amendment.KIND,
+    ownership.KIND,
+    governance.KIND,
+    *renegotiation.KINDS,
+    termination.KIND,
+    EventKind(Correction, None, _summary_correction),
+    RETRACTION,
+)
+FACT_TYPES: tuple[type[Fact], ...] = tuple(kind.fact for kind in KINDS)
 BY_TYPE: dict[str, type[Fact]] = {cls.TYPE: cls for cls in FACT_TYPES}
 BY_TOPIC: dict[str, type[Fact]] = {cls.TOPIC: cls for cls in FACT_TYPES}
+FOLDS: dict[str, Fold] = {k.fact.TYPE: k.fold for k in KINDS if k.fold is not None}
+_SUMMARIES = {kind.fact: kind.summary for kind in KINDS}
 
 
-def target_of(withdrawal: Withdrawal) -> str:
-    """The id of the event a correction or retraction withdraws."""
-    return withdrawal.corrects if isinstance(withdrawal, Correction) else withdrawal.retracts
+def summary(fact: Fact) -> str:
+    """One line saying what an event records."""
+    return _SUMMARIES[type(fact)](fact)
+
+
+# -- plain form ------------------------------------------------------------------------
+
+
+def structure_fact(raw: object) -> Fact:
+    """An event from its plain form (``{"type": "investment", ...}``), checked strictly."""
+    mapping = mapping_of(raw, "an event (a mapping with a type)")
+    if "type" not in mapping:
+        raise InvalidField("type", "required field is missing")
+    kind = mapping["type"]
+    cls = BY_TYPE.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        options = ", ".join(BY_TYPE)
+        raise InvalidField("type", f"expected one of {options}, got {kind!r}")
+    fields = {key: value for key, value in mapping.items() if key != "type"}
+    fact = structure(fields, cls)
+    _check_shape(fact)
+    return fact
+
+
+def _check_shape(fact: Fact) -> None:
+    """Rules about one event alone, which need no timeline to check."""
+    if isinstance(fact, DatedEvent) and not fact.date_precision.admits(fact.effective_on):
+        precision = fact.date_precision.value
+        raise InvalidField(
+            "effective_on",
+            f"expected the first day of the {precision} (date_precision {precision}), "
+            f"got '{fact.effective_on.isoformat()}'",
+        )
+    changes = getattr(fact, "changes", None)
+    if changes is not None and not changes:
+        raise InvalidField("changes", "expected at least one change, got none")
+    for name in ("agreement", "renegotiation", "proposal", "accepted", "entity"):
+        value = getattr(fact, name, None)
+        if isinstance(value, str):
+            at_path(name, partial(parse_slug, value, ""))
+    if isinstance(fact, RenegotiationConcluded):
+        if fact.outcome is Outcome.ACCEPTED and fact.accepted is None:
+            raise InvalidField(
+                "accepted", "expected the id of the accepted proposal (or outcome: abandoned)"
+            )
+        if fact.outcome is Outcome.ABANDONED and fact.accepted is not None:
+            raise InvalidField("accepted", "expected no accepted proposal when abandoned")
+    if isinstance(fact, AgreementOpened):
+        if not fact.parties:
+            raise InvalidField("parties", "expected the agreement's parties, got none")
+        for index, party in enumerate(fact.parties):
+            at_path(f"parties[{index}].id", partial(parse_slug, party.id, ""))
+
+
+def unstructure_fact(fact: Fact) -> dict[str, Any]:
+    """The plain form of an event, ``type`` first; unknown and default fields left out."""
+    plain: dict[str, Any] = converter.unstructure(fact)
+    return {"type": fact.TYPE, **plain}
+
+
+def _dated_fact(value: object, _: type) -> DatedFact:
+    fact = structure_fact(value)
+    if not isinstance(fact, DatedEvent):
+        raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
+    return fact  # type: ignore[return-value]  # every DatedEvent subclass is in DatedFact
+
+
+# -- reading back what the ledger wrote --------------------------------------------------
+
+
+def structure_stored(raw: Mapping[str, Any]) -> Fact:
+    """An event from the plain form the ledger stored (``unstructure_fact``'s output),
+    read without re-checking (see ``ledger.domain.codec.trusted``)."""
+    cls = BY_TYPE[raw["type"]]
+    fact: Fact = trusted.structure({k: v for k, v in raw.items() if k != "type"}, cls)
+    return fact
+
+
+def _stored_dated(raw: Mapping[str, Any], _: type) -> DatedFact:
+    fact = structure_stored(raw)
+    if not isinstance(fact, DatedEvent):  # pragma: no cover - only dated facts are written here
+        raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
+    return fact  # type: ignore[return-value]  # every DatedEvent subclass is in DatedFact
+
+
+converter.register_structure_hook(DatedFact, _dated_fact)
+converter.register_unstructure_hook(DatedFact, unstructure_fact)
+trusted.register_structure_hook(DatedFact, _stored_dated)

@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 import attrs
 
-from ledger.domain.events import Correction, DatedEvent, Fact, Retraction, target_of
-from ledger.domain.fold import Entry
-from ledger.domain.timeline import Recorded, event_id, known, order
+from ledger.domain.entries import OPENING
+from ledger.domain.events import DatedEvent, Fact
+from ledger.domain.ids import event_id
+from ledger.domain.timeline import Recorded, dated, known, target
 
 
 @attrs.frozen(kw_only=True)
@@ -40,43 +41,55 @@ def history(
 ) -> tuple[HistoryEntry, ...]:
     """The events known at ``known_at``, oldest effective date first.
 
-    ``start``/``end`` bound the effective date (a withdrawal goes with its target);
-    ``kinds`` keeps only those event types.
+    ``start``/``end`` bound the effective date, and ``kinds`` the event types; a
+    correction or retraction always stays next to the event it withdraws, and is shown
+    with it when either matches.
     """
-    withdrawn_by = known(agreement, records, known_at).withdrawn_by
     visible = [r for r in records if known_at is None or r.timestamp <= known_at]
-    entries = {
-        event_id(agreement, r.originator_version): HistoryEntry(
-            id=event_id(agreement, r.originator_version),
-            version=r.originator_version,
-            recorded_at=r.timestamp,
-            fact=r.fact,
-            digest=r.digest,
-            withdrawn_by=withdrawn_by.get(event_id(agreement, r.originator_version)),
-        )
+    withdrawn_by = known(agreement, visible).withdrawn_by
+    followers: dict[str, list[Recorded]] = {}
+    for record in visible:
+        aimed = target(record.plain)
+        if aimed is not None:
+            followers.setdefault(aimed, []).append(record)
+    own = sorted(
+        ((date.fromisoformat(r.plain["effective_on"]), r.type != OPENING, r.originator_version), r)
         for r in visible
-    }
-    followers: dict[str, list[HistoryEntry]] = {}
-    for entry in entries.values():
-        if isinstance(entry.fact, (Correction, Retraction)):
-            followers.setdefault(target_of(entry.fact), []).append(entry)
-    dated = [
-        (Entry(e.id, e.version, e.fact), e)
-        for e in entries.values()
-        if not isinstance(e.fact, (Correction, Retraction))
-    ]
-    dated.sort(key=lambda pair: order(pair[0]))
-    ordered: list[HistoryEntry] = []
-    for placed, entry in dated:
-        day = placed.effective_on
-        if (start is None or day >= start) and (end is None or day <= end):
-            _with_followers(entry, followers, ordered)
-    return tuple(e for e in ordered if not kinds or e.fact.TYPE in kinds)
+        if target(r.plain) is None
+    )
+    shown: list[HistoryEntry] = []
+    for (day, _, _), record in own:
+        if (start is not None and day < start) or (end is not None and day > end):
+            continue
+        group = [record, *_followers(agreement, record, followers)]
+        if not kinds or any(_kind_of(r) & set(kinds) for r in group):
+            shown.extend(_entry(agreement, r, withdrawn_by) for r in group)
+    return tuple(shown)
 
 
-def _with_followers(
-    entry: HistoryEntry, followers: dict[str, list[HistoryEntry]], out: list[HistoryEntry]
-) -> None:
-    out.append(entry)
-    for follower in followers.get(entry.id, []):
-        _with_followers(follower, followers, out)
+def _followers(
+    agreement: str, record: Recorded, followers: dict[str, list[Recorded]]
+) -> list[Recorded]:
+    found = []
+    for follower in followers.get(event_id(agreement, record.originator_version), []):
+        found.append(follower)
+        found.extend(_followers(agreement, follower, followers))
+    return found
+
+
+def _kind_of(record: Recorded) -> set[str]:
+    """The types an event counts as for ``kinds``: its own, and its replacement's."""
+    replacement = dated(record.plain)
+    return {record.type} | ({replacement["type"]} if replacement is not None else set())
+
+
+def _entry(agreement: str, record: Recorded, withdrawn_by: dict[str, str]) -> HistoryEntry:
+    ident = event_id(agreement, record.originator_version)
+    return HistoryEntry(
+        id=ident,
+        version=record.originator_version,
+        recorded_at=record.timestamp,
+        fact=record.fact,
+        digest=record.digest,
+        withdrawn_by=withdrawn_by.get(ident),
+    )

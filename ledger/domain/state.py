@@ -3,49 +3,18 @@
 from __future__ import annotations
 
 import enum
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, TypeVar
 
 import attrs
 
 from ledger.domain.clauses import Change, ClauseKind, Terms
-from ledger.domain.events import GovernanceKind, Instrument
+from ledger.domain.values import GovernanceKind, Instrument
 from ledger.domain.values import Confidence, DatePrecision, Money, Party, Percent
-
-T = TypeVar("T")
-
-
-def evolve(instance: T, **changes: Any) -> T:
-    """``attrs.evolve`` for the fold's hot path, where it runs several times per event:
-    the class's field names and their getter are worked out once per class."""
-    cls: type[Any] = type(instance)
-    names, values = _fields_of(cls)
-    current = dict(zip(names, values(instance), strict=True))
-    current.update(changes)
-    result: T = cls(**current)
-    return result
-
-
-_FIELDS: dict[type[Any], tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
-
-
-def _fields_of(cls: type[Any]) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    found = _FIELDS.get(cls)
-    if found is None:
-        names = tuple(field.name for field in attrs.fields(cls) if field.init)
-        getter = operator.attrgetter(*names)
-        found = _FIELDS[cls] = (
-            names,
-            getter if len(names) > 1 else lambda instance: (getter(instance),),
-        )
-    return found
-
 
 @attrs.frozen(kw_only=True)
 class ClauseState:
-    """A clause as the timeline has shaped it so far."""
+    """A clause in force, as the timeline has shaped it."""
 
     id: str
     kind: ClauseKind
@@ -54,15 +23,13 @@ class ClauseState:
     since_precision: DatePrecision = DatePrecision.DAY
     until: date | None = None
     amended_on: date | None = None
-    removed_on: date | None = None
+    amended_precision: DatePrecision = DatePrecision.DAY
     confidence: Confidence
     caused_by: tuple[str, ...] = ()  # the latest ten events that shaped it
 
     def in_force_on(self, day: date) -> bool:
-        """Added, not removed, and not past its ``until`` on ``day``."""
-        if self.removed_on is not None or day < self.in_force_since:
-            return False
-        return self.until is None or day <= self.until
+        """Added by ``day`` and not past its ``until`` then."""
+        return self.in_force_since <= day and (self.until is None or day <= self.until)
 
 
 @attrs.frozen(kw_only=True)
@@ -84,6 +51,7 @@ class Stake:
     entity: str
     percent: Percent
     since: date
+    since_precision: DatePrecision = DatePrecision.DAY
     caused_by: str
 
 
@@ -127,6 +95,7 @@ class ProposalState:
     id: str
     by: str
     proposed_on: date
+    proposed_precision: DatePrecision = DatePrecision.DAY
     status: ProposalStatus
     changes: tuple[Change, ...]
     caused_by: str
@@ -141,8 +110,10 @@ class RenegotiationState:
     topics: tuple[str, ...]
     initiated_by: str
     opened_on: date
+    opened_precision: DatePrecision = DatePrecision.DAY
     proposals: tuple[ProposalState, ...] = ()
     closed_on: date | None = None
+    closed_precision: DatePrecision = DatePrecision.DAY
 
     def proposal(self, proposal_id: str) -> ProposalState | None:
         """The proposal with that id, if it was made."""
@@ -150,16 +121,27 @@ class RenegotiationState:
 
 
 @attrs.frozen(kw_only=True)
+class Terminated:
+    """The end of the agreement: from ``on``, no clause is in force."""
+
+    on: date
+    precision: DatePrecision
+    event: str  # the termination in effect (a correction's id, when one replaced it)
+    reason: str | None
+
+
+@attrs.frozen(kw_only=True)
 class AgreementState:
     """An agreement as it stood on ``as_of``, as known at ``known_at``.
 
-    ``clauses`` holds every clause ever added, removed and expired ones included, so
-    that differences can say what ended; ``clauses_in_force()`` is what applied.
+    ``clauses`` holds the clauses in force on ``as_of``; what ended before is in the
+    log (``Ledger.history``, ``Ledger.clause_life``), not in the state.
     """
 
     agreement: str
     title: str
     opened_on: date
+    opened_precision: DatePrecision = DatePrecision.DAY
     as_of: date
     known_at: datetime | None = None
     parties: tuple[Party, ...]
@@ -168,6 +150,7 @@ class AgreementState:
     stakes: Mapping[tuple[str, str], Stake] = attrs.field(factory=dict)
     governance: tuple[GovernanceRecord, ...] = ()
     renegotiations: Mapping[str, RenegotiationState] = attrs.field(factory=dict)
+    terminated: Terminated | None = None
     events_applied: int = 0
 
     def clauses_in_force(self, day: date | None = None) -> tuple[ClauseState, ...]:

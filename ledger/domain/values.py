@@ -112,6 +112,19 @@ def format_decimal(number: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def describe(value: object) -> str:
+    """A term's value as people read it: ``yes``, ``1000 USD``, ``a, b``, ``—`` for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+        return f"{value['amount']} {value['currency']}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(describe(v) for v in value)
+    return format_decimal(value) if isinstance(value, Decimal) else str(value)
+
+
 def parse_date(value: object, path: str) -> date:
     """An ISO calendar date ``YYYY-MM-DD`` that exists."""
     if isinstance(value, date):
@@ -209,3 +222,33 @@ class Source:
     citation: str
     confidence: Confidence
     quote: str | None = None
+
+
+class Instrument(enum.Enum):
+    """What an investment bought."""
+
+    EQUITY = "equity"
+    PROFIT_INTEREST = "profit_interest"
+    CLOUD_CREDITS = "cloud_credits"
+    OTHER = "other"
+
+
+class GovernanceKind(enum.Enum):
+    """Kinds of governance event."""
+
+    CEO_REMOVED = "ceo_removed"
+    CEO_APPOINTED = "ceo_appointed"
+    CEO_REINSTATED = "ceo_reinstated"
+    BOARD_CHANGED = "board_changed"
+    OBSERVER_SEAT_GRANTED = "observer_seat_granted"
+    OBSERVER_SEAT_RELINQUISHED = "observer_seat_relinquished"
+    DEPARTURE = "departure"
+    RESTRUCTURING = "restructuring"
+    OTHER = "other"
+
+
+class Outcome(enum.Enum):
+    """How a renegotiation ended."""
+
+    ACCEPTED = "accepted"
+    ABANDONED = "abandoned"

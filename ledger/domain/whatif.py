@@ -1,22 +1,23 @@
 """Hypotheses: events applied in memory on top of the history as known at a time.
 
-Like an append, a hypothesis goes through every rule over the whole timeline, on the
-events' own effective dates; unlike an append, it is never stored. Hypothetical events
-take the ids the next appends would get, and are listed as such.
+Like an append, a hypothesis goes through the one check, over every later event, on
+the events' own effective dates; unlike an append, it is never stored. Hypothetical
+events take the ids the next appends would get, and are listed as such.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import attrs
 
-from ledger.domain.agreement import Agreement
-from ledger.domain.difference import Difference, difference
+from ledger.domain.difference import Causes, Difference, difference
+from ledger.domain.draft import Draft, Key
 from ledger.domain.events import Fact, RenegotiationConcluded
+from ledger.domain.fold import Batch, Suffix, check
+from ledger.domain.ids import parse_event_id
 from ledger.domain.state import AgreementState, ProposalStatus
-from ledger.domain.timeline import state_at
 from ledger.domain.values import Confidence, Source
 from ledger.errors import InputError
 
@@ -28,29 +29,42 @@ class WhatIf:
     baseline: AgreementState
     hypothetical: AgreementState
     events: tuple[tuple[str, Fact], ...]
+    causes: Mapping[Key, tuple[str, ...]] = attrs.field(factory=dict)
 
     @property
     def difference(self) -> Difference:
         """What the hypothesis changes relative to the actual agreement."""
-        return difference(self.baseline, self.hypothetical)
+        return difference(self.baseline, self.hypothetical, self.causes)
 
 
-def what_if(log: Agreement, facts: Sequence[Fact], on: date, known_at: datetime) -> WhatIf:
-    """The agreement on ``on`` as known at ``known_at``, with and without ``facts``.
+def hypothetical(
+    baseline: AgreementState, suffix: Suffix, batch: Batch, on: date, known_at: datetime
+) -> tuple[AgreementState, Causes]:
+    """The agreement on ``on`` with the batch's events, checked over the whole timeline
+    after the suffix's start, and the batch's events behind each change.
 
-    Raises ``InvalidField``/``RuleViolation`` naming the hypothetical event at fault,
-    as a refused append would.
+    Raises ``InvalidField``/``RuleViolation`` naming the hypothetical event at fault, as
+    a refused append would.
     """
-    known = [record for record in log.records if record.timestamp <= known_at]
-    as_known = attrs.evolve(log, records=tuple(known))
-    # Hypothetical events are numbered after everything recorded, so their ids never
-    # collide with real ones, and stamped at known_at, so they belong to that view.
-    after, new = attrs.evolve(as_known, version=log.version).record(facts, known_at)
-    return WhatIf(
-        baseline=state_at(log.agreement, as_known.records, on, known_at),
-        hypothetical=state_at(log.agreement, after.records, on, known_at),
-        events=tuple((f"{log.agreement}#{r.originator_version}", r.fact) for r in new),
-    )
+    found: list[tuple[AgreementState, Causes]] = []
+
+    def keep(draft: Draft, day: date, _count: int, upcoming: date | None) -> None:
+        if day <= on and (upcoming is None or upcoming > on):
+            found.append((draft.freeze(on, known_at), _ours(draft.observed or {}, batch)))
+
+    check(suffix, batch, keep, observe=True)
+    # Nothing after the start is dated by ``on``: the hypothesis changes nothing on it.
+    return found[-1] if found else (baseline, {})
+
+
+def _ours(observed: Mapping[Key, list[str]], batch: Batch) -> dict[Key, tuple[str, ...]]:
+    """The events of the batch among those that changed each key."""
+    return {key: tuple(i for i in ids if _in_batch(i, batch)) for key, ids in observed.items()}
+
+
+def _in_batch(ident: str, batch: Batch) -> bool:
+    parsed = parse_event_id(ident)
+    return parsed is not None and parsed[1] >= batch.first
 
 
 def acceptance(state: AgreementState, proposal: str) -> RenegotiationConcluded:

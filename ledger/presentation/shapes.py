@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ledger.domain.clauses import Change
-from ledger.domain.codec import (
-    converter,
-    unstructure_change,
-    unstructure_fact,
-    unstructure_terms,
-)
-from ledger.domain.events import DatedEvent, Fact
-from ledger.domain.state import AgreementState, ClauseState
+from ledger.domain.codec import converter, unstructure_change, unstructure_terms
+from ledger.domain.events import DatedEvent, Fact, unstructure_fact
+from ledger.domain.state import AgreementState, ClauseState, Terminated
 from ledger.domain.values import format_decimal
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
@@ -29,6 +25,7 @@ def state_json(state: AgreementState) -> dict[str, Any]:
         "agreement": state.agreement,
         "title": state.title,
         "opened_on": state.opened_on.isoformat(),
+        "opened_on_precision": state.opened_precision.value,
         "as_of": state.as_of.isoformat(),
         "known_at": state.known_at.isoformat() if state.known_at else None,
         "events_applied": state.events_applied,
@@ -54,6 +51,8 @@ def state_json(state: AgreementState) -> dict[str, Any]:
                     "entity": s.entity,
                     "percent": format_decimal(s.percent.value),
                     "since": s.since.isoformat(),
+                    "since_precision": s.since_precision.value,
+                    "caused_by": [s.caused_by],
                 }
                 for _, s in sorted(state.stakes.items())
             ],
@@ -81,13 +80,16 @@ def state_json(state: AgreementState) -> dict[str, Any]:
                 "topics": list(r.topics),
                 "initiated_by": r.initiated_by,
                 "opened_on": r.opened_on.isoformat(),
+                "opened_on_precision": r.opened_precision.value,
                 "closed_on": r.closed_on.isoformat() if r.closed_on else None,
+                "closed_on_precision": r.closed_precision.value if r.closed_on else None,
                 "proposals": [
                     {
                         "id": p.id,
                         "by": p.by,
                         "status": p.status.value,
                         "proposed_on": p.proposed_on.isoformat(),
+                        "proposed_on_precision": p.proposed_precision.value,
                         "changes": _changes(p.changes),
                     }
                     for p in r.proposals
@@ -95,6 +97,18 @@ def state_json(state: AgreementState) -> dict[str, Any]:
             }
             for _, r in sorted(state.renegotiations.items())
         ],
+        "terminated": _terminated(state.terminated),
+    }
+
+
+def _terminated(ended: Terminated | None) -> dict[str, Any] | None:
+    if ended is None:
+        return None
+    return {
+        "on": ended.on.isoformat(),
+        "on_precision": ended.precision.value,
+        "event": ended.event,
+        "reason": ended.reason,
     }
 
 
@@ -106,6 +120,7 @@ def clause_json(clause: ClauseState) -> dict[str, Any]:
         "in_force_since": clause.in_force_since.isoformat(),
         "in_force_since_precision": clause.since_precision.value,
         "amended_on": clause.amended_on.isoformat() if clause.amended_on else None,
+        "amended_on_precision": clause.amended_precision.value if clause.amended_on else None,
         "until": clause.until.isoformat() if clause.until else None,
         "terms": unstructure_terms(clause.terms),
         "confidence": clause.confidence.value,
@@ -164,6 +179,31 @@ def difference_json(diff: Difference) -> dict[str, Any]:
         "renegotiations": [
             {"id": d.key[0], "from": d.before, "to": d.after} for d in diff.renegotiations
         ],
+    }
+
+
+def diff_json(first: date, second: date, diff: Difference) -> dict[str, Any]:
+    """``diff --json``: the two dates and the difference."""
+    return {
+        "from": first.isoformat(),
+        "to": second.isoformat(),
+        "difference": difference_json(diff),
+    }
+
+
+def comparison_json(
+    names: tuple[str, str], first: WhatIf, second: WhatIf, between: Difference
+) -> dict[str, Any]:
+    """``whatif --compare P1 P2 --json``: each proposal against the baseline, and the two
+    against each other."""
+    return {
+        "as_of": first.baseline.as_of.isoformat(),
+        "baseline": state_json(first.baseline),
+        "compare": [
+            {"proposal": name, **{k: v for k, v in whatif_json(w).items() if k != "baseline"}}
+            for name, w in zip(names, (first, second), strict=True)
+        ],
+        "difference": difference_json(between),
     }
 
 

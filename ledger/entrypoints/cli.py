@@ -19,6 +19,8 @@ from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
     from ledger.application import Appended, Ledger
+    from ledger.domain.difference import Difference
+    from ledger.domain.whatif import WhatIf
 
 _END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
 
@@ -86,10 +88,11 @@ def cli(ctx: click.Context, store: str | None, debug: bool) -> None:
     ctx.obj = {"store": store, "debug": debug}
 
 
-def _ledger(ctx: click.Context, *, must_exist: bool = True) -> Any:
+def _ledger(ctx: click.Context) -> Ledger:
+    """The ledger of ``--store`` (it must exist), closed when the command ends."""
     from ledger.application import Ledger
 
-    ledger = Ledger(ctx.obj["store"], must_exist=must_exist)
+    ledger = Ledger(ctx.obj["store"], must_exist=True)
     ctx.call_on_close(ledger.close)
     return ledger
 
@@ -126,11 +129,11 @@ def replay(
     """The effective agreement and ownership on a date."""
     state = _ledger(ctx).state_at(as_of, known_at=known_at, agreement=agreement)
     if as_json:
-        from ledger.adapters.present import state_json
+        from ledger.presentation.shapes import state_json
 
         _print_json(state_json(state))
     else:
-        from ledger.adapters.render import console, show_state
+        from ledger.presentation.tables import console, show_state
 
         show_state(state, console())
 
@@ -179,11 +182,11 @@ def history(
         agreement=agreement, known_at=known_at, start=start, end=end, kinds=kinds
     )
     if as_json:
-        from ledger.adapters.present import history_json
+        from ledger.presentation.shapes import history_json
 
         _print_json(history_json(entries))
     else:
-        from ledger.adapters.render import console, show_history
+        from ledger.presentation.tables import console, show_history
 
         show_history(entries, console())
 
@@ -206,17 +209,11 @@ def diff(
     """What changed in the agreement between two dates."""
     difference = _ledger(ctx).diff(first, second, known_at=known_at, agreement=agreement)
     if as_json:
-        from ledger.adapters.present import difference_json
+        from ledger.presentation.shapes import diff_json
 
-        _print_json(
-            {
-                "from": first.isoformat(),
-                "to": second.isoformat(),
-                "difference": difference_json(difference),
-            }
-        )
+        _print_json(diff_json(first, second, difference))
     else:
-        from ledger.adapters.render import console, show_difference
+        from ledger.presentation.tables import console, show_difference
 
         show_difference(f"From {first} to {second}", difference, console())
 
@@ -246,15 +243,10 @@ def whatif(
         raise click.UsageError("expected exactly one of FILE, --proposal ID or --compare P1 P2")
     ledger = _ledger(ctx)
     if compare:
-        from ledger.domain.difference import difference
-
-        first, second = (
-            ledger.what_if(as_of, proposal=p, known_at=known_at, agreement=agreement)
-            for p in compare
+        first, second, between = ledger.compare_proposals(
+            as_of, compare, known_at=known_at, agreement=agreement
         )
-        _show_comparison(
-            compare, first, second, difference(first.hypothetical, second.hypothetical), as_json
-        )
+        _show_comparison(compare, first, second, between, as_json)
         return
     if file:
         hypothesis = ledger.what_if_file(file, as_of, known_at=known_at, agreement=agreement)
@@ -263,11 +255,11 @@ def whatif(
             as_of, proposal=proposal, known_at=known_at, agreement=agreement
         )
     if as_json:
-        from ledger.adapters.present import whatif_json
+        from ledger.presentation.shapes import whatif_json
 
         _print_json(whatif_json(hypothesis))
     else:
-        from ledger.adapters.render import console, show_difference, show_side_by_side
+        from ledger.presentation.tables import console, show_difference, show_side_by_side
 
         out = console()
         show_side_by_side(hypothesis.baseline, hypothesis.hypothetical, out)
@@ -280,27 +272,14 @@ def whatif(
 
 
 def _show_comparison(
-    names: tuple[str, str], first: Any, second: Any, between: Any, as_json: bool
+    names: tuple[str, str], first: WhatIf, second: WhatIf, between: Difference, as_json: bool
 ) -> None:
     if as_json:
-        from ledger.adapters.present import difference_json, whatif_json
+        from ledger.presentation.shapes import comparison_json
 
-        _print_json(
-            {
-                "as_of": first.baseline.as_of.isoformat(),
-                "baseline": whatif_json(first)["baseline"],
-                "compare": [
-                    {
-                        "proposal": name,
-                        **{k: v for k, v in whatif_json(w).items() if k != "baseline"},
-                    }
-                    for name, w in zip(names, (first, second), strict=True)
-                ],
-                "difference": difference_json(between),
-            }
-        )
+        _print_json(comparison_json(names, first, second, between))
         return
-    from ledger.adapters.render import console, show_difference
+    from ledger.presentation.tables import console, show_difference
 
     out = console()
     show_difference(f"Accepting {names[0]} would change:", first.difference, out)

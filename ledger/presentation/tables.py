@@ -9,26 +9,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from ledger.domain.clauses import AddClause, AmendClause, Change
 from ledger.domain.codec import unstructure_terms
-from ledger.domain.events import (
-    AgreementOpened,
-    Amendment,
-    Correction,
-    DatedEvent,
-    Fact,
-    Governance,
-    Investment,
-    OwnershipChange,
-    Proposal,
-    ProposalRejected,
-    ProposalWithdrawn,
-    RenegotiationConcluded,
-    RenegotiationOpened,
-    Retraction,
-)
+from ledger.domain.events import DatedEvent, Fact, summary
 from ledger.domain.state import AgreementState
-from ledger.domain.values import DatePrecision, format_decimal
+from ledger.domain.values import DatePrecision, describe
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
     from ledger.domain.difference import Difference
@@ -56,7 +40,7 @@ def show_state(state: AgreementState, out: Console) -> None:
     for clause in state.clauses_in_force():
         since = clause.since_precision.label(clause.in_force_since)
         if clause.amended_on:
-            since += f"\namended {clause.amended_on}"
+            since += f"\namended {clause.amended_precision.label(clause.amended_on)}"
         clauses.add_row(
             clause.id,
             clause.kind.value,
@@ -76,7 +60,8 @@ def show_state(state: AgreementState, out: Console) -> None:
         )
     stakes = _table("Stakes", "Holder", "Entity", "Percent", "Since")
     for _, stake in sorted(state.stakes.items()):
-        stakes.add_row(stake.holder, stake.entity, str(stake.percent), str(stake.since))
+        since = stake.since_precision.label(stake.since)
+        stakes.add_row(stake.holder, stake.entity, str(stake.percent), since)
     out.print(investments if state.investments else "[dim]No investments.[/]")
     out.print(stakes if state.stakes else "[dim]No stakes recorded.[/]")
     governance = _table(
@@ -102,6 +87,12 @@ def show_state(state: AgreementState, out: Console) -> None:
             "\n".join(f"{p.id} by {p.by}: {p.status.value}" for p in talk.proposals),
         )
     out.print(talks if state.renegotiations else "[dim]No renegotiations.[/]")
+    if state.terminated is not None:
+        ended = state.terminated
+        reason = f": {ended.reason}" if ended.reason else ""
+        out.print(
+            f"[bold]Terminated[/] on {ended.precision.label(ended.on)} ({ended.event}){reason}"
+        )
 
 
 def show_history(entries: tuple[HistoryEntry, ...], out: Console) -> None:
@@ -149,7 +140,7 @@ def show_difference(title: str, diff: Difference, out: Console) -> None:
                 clause.id,
                 clause.change,
                 "\n".join(
-                    f"{k}: {_value(v.before)} → {_value(v.after)}" for k, v in clause.terms.items()
+                    f"{k}: {describe(v.before)} → {describe(v.after)}" for k, v in clause.terms.items()
                 ),
                 f"{clause.until.before or '—'} → {clause.until.after or '—'}"
                 if clause.until
@@ -228,73 +219,13 @@ def _paired(
     ]
 
 
-def summary(fact: Fact) -> str:
-    """One line saying what an event records."""
-    if isinstance(fact, AgreementOpened):
-        return f"{fact.title}: " + ", ".join(c.id for c in fact.clauses)
-    if isinstance(fact, Investment):
-        return f"{fact.investor} → {fact.recipient}: {fact.amount} ({fact.instrument.value})"
-    if isinstance(fact, (Amendment, Proposal)):
-        prefix = (
-            f"{fact.proposal} by {fact.by} in {fact.renegotiation}: "
-            if isinstance(fact, Proposal)
-            else ""
-        )
-        return prefix + "; ".join(_change(c) for c in fact.changes)
-    if isinstance(fact, OwnershipChange):
-        return f"{fact.holder} holds {fact.percent} of {fact.entity}"
-    if isinstance(fact, Governance):
-        people = f" ({', '.join(fact.people)})" if fact.people else ""
-        described = f": {fact.description}" if fact.description else ""
-        return f"{fact.kind.value} at {fact.entity}{people}{described}"
-    if isinstance(fact, RenegotiationOpened):
-        return f"{fact.renegotiation} opened by {fact.initiated_by}: {', '.join(fact.topics)}"
-    if isinstance(fact, (ProposalRejected, ProposalWithdrawn)):
-        return f"{fact.proposal} in {fact.renegotiation}"
-    if isinstance(fact, RenegotiationConcluded):
-        return f"{fact.renegotiation}: " + (
-            f"accepted {fact.accepted}" if fact.accepted else fact.outcome.value
-        )
-    if isinstance(fact, Correction):
-        return f"corrects {fact.corrects}: {fact.reason} → {summary(fact.replacement)}"
-    if isinstance(fact, Retraction):
-        return f"retracts {fact.retracts}: {fact.reason}"
-    return fact.TYPE  # pragma: no cover - every type is handled above
-
-
 def _source(fact: Fact) -> str:
     quote = f"\n“{fact.source.quote}”" if fact.source.quote else ""
     return fact.source.citation + quote
 
 
-def _change(change: Change) -> str:
-    if isinstance(change, AddClause):
-        return f"add {change.id} ({change.kind.value})"
-    if isinstance(change, AmendClause):
-        terms = ", ".join(f"{k}={_value(v)}" for k, v in change.terms.items())
-        until = f" until {change.until}" if change.until else ""
-        return f"amend {change.id}: {terms}{until}"
-    return f"remove {change.id}"
-
-
 def _terms(terms: dict[str, Any]) -> str:
-    return "\n".join(f"{name}: {_value(value)}" for name, value in terms.items()) or "—"
-
-
-def _value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
-        return f"{value['amount']} {value['currency']}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_value(v) for v in value)
-    return (
-        format_decimal(value)
-        if not isinstance(value, str) and hasattr(value, "as_tuple")
-        else str(value)
-    )
+    return "\n".join(f"{name}: {describe(value)}" for name, value in terms.items()) or "—"
 
 
 def _when(moment: datetime) -> str:

@@ -1,0 +1,1 @@
+"""Presentation: what people and programs read (JSON shapes, tables, pictures)."""

@@ -1,0 +1,461 @@
+"""The read model's tables and their SQL, for SQLite and PostgreSQL.
+
+The tables live in the events' own database and are written in the same transaction as
+the events they follow. They are disposable: every row can be rebuilt from the log, so
+a store whose read model has another schema version has it dropped and rebuilt (see
+``SCHEMA_VERSION``). The two dialects differ only in placeholders, column types and how
+the aggregate id is stored (the library keeps a UUID's hex in SQLite).
+
+- ``ledger_meta``: the schema version of the read model.
+- ``ledger_views``: one row per agreement: its name, title, opening, log version.
+- ``ledger_appends``: one row per append: its last version and recording time.
+- ``ledger_timeline``: the timeline index (``ledger.domain.timeline.Row``).
+- ``ledger_checkpoints``: the state at the end of a day, as the log stood from version
+  ``valid_from`` until before ``valid_until``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
+from typing import Any
+
+import attrs
+from eventsourcing.persistence import StoredEvent
+
+from ledger.domain.timeline import OPEN, Row
+
+SCHEMA_VERSION = "2"
+PAGE = 5000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TABLES = (
+    "ledger_views",
+    "ledger_appends",
+    "ledger_timeline",
+    "ledger_checkpoints",
+)
+# Tables of earlier schema versions, dropped with the rest when the schema changes.
+RETIRED: tuple[str, ...] = ()
+
+Transaction = Callable[..., AbstractContextManager[Any]]
+
+
+def micros(moment: datetime) -> int:
+    """A recording time as whole microseconds since the epoch (exact, sortable)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def moment_of(value: int) -> datetime:
+    """The recording time ``micros`` gave ``value`` for."""
+    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
+
+
+@attrs.frozen
+class View:
+    """What the read model knows of one agreement."""
+
+    agreement: str
+    aggregate_id: uuid.UUID
+    title: str
+    opened_on: date
+    opened_precision: str
+    first_recorded: datetime
+    version: int
+    last_recorded: datetime
+
+
+@attrs.frozen
+class Checkpoint:
+    """A stored checkpoint: the state at the end of ``on`` (compressed; a cache, unlike
+    the events, which stay readable in the store)."""
+
+    on: date
+    state: bytes
+
+
+@attrs.frozen
+class IndexedEvent:
+    """An index row with the stored event it points to."""
+
+    row: Row
+    topic: str
+    state: bytes
+
+
+@attrs.frozen
+class ReadModelWrite:
+    """What one append changes in the read model, besides its events."""
+
+    aggregate_id: uuid.UUID
+    view: View
+    appends: Sequence[tuple[int, datetime]]  # (last version, recorded_at) of each append
+    opened: Sequence[Row]  # index rows the append opens
+    closed: Sequence[Row]  # rows it closes (their visible_until set)
+    touched: date | None  # checkpoints from this day on no longer hold
+    first: int  # the append's first version: superseded checkpoints hold before it
+    checkpoints: Sequence[tuple[date, bytes]]
+
+    @property
+    def last(self) -> int:
+        """The log version after the append."""
+        return self.view.version
+
+
+@attrs.frozen
+class Tables:
+    """The read model's SQL, for one database and one events table."""
+
+    postgres: bool
+    events_table: str  # qualified
+    prefix: str  # schema qualifier for the read model's own tables ("" or '"schema".')
+    transaction: Transaction
+
+    def sql(self, text: str) -> str:
+        """``text`` with ``{t}`` qualified and ``?`` as this dialect's placeholder."""
+        text = text.replace("{t}", self.prefix)
+        return text.replace("?", "%s") if self.postgres else text
+
+    def aggregate(self, aggregate_id: uuid.UUID) -> Any:
+        """The aggregate id as this dialect stores it."""
+        return aggregate_id if self.postgres else aggregate_id.hex
+
+    # -- schema --------------------------------------------------------------------
+
+    def create_statements(self) -> list[str]:
+        """The tables and indexes (idempotent)."""
+        ident = "uuid" if self.postgres else "TEXT"
+        blob = "bytea" if self.postgres else "BLOB"
+        big = "bigint" if self.postgres else "INTEGER"
+        return [
+            self.sql("CREATE TABLE IF NOT EXISTS {t}ledger_meta (key TEXT PRIMARY KEY, value TEXT)"),
+            self.sql(
+                f"CREATE TABLE IF NOT EXISTS {{t}}ledger_views (aggregate_id {ident} PRIMARY KEY, "
+                "agreement TEXT NOT NULL, title TEXT NOT NULL, opened_on TEXT NOT NULL, "
+                f"opened_precision TEXT NOT NULL, first_recorded {big} NOT NULL, "
+                f"version {big} NOT NULL, last_recorded {big} NOT NULL)"
+            ),
+            self.sql(
+                f"CREATE TABLE IF NOT EXISTS {{t}}ledger_timeline (aggregate_id {ident}, "
+                f"version {big}, visible_from {big}, visible_until {big}, day integer, "
+                f"opening integer, seq {big}, "
+                "PRIMARY KEY (aggregate_id, version, visible_from))"
+            ),
+            self.sql(
+                "CREATE INDEX IF NOT EXISTS ledger_timeline_order ON {t}ledger_timeline "
+                "(aggregate_id, day, opening, seq, version)"
+            ),
+            self.sql(
+                f"CREATE TABLE IF NOT EXISTS {{t}}ledger_appends (aggregate_id {ident}, "
+                f"last_version {big}, recorded_at {big}, "
+                "PRIMARY KEY (aggregate_id, last_version))"
+            ),
+            self.sql(
+                f"CREATE TABLE IF NOT EXISTS {{t}}ledger_checkpoints (aggregate_id {ident}, "
+                f"day integer, valid_from {big}, valid_until {big}, state {blob}, "
+                "PRIMARY KEY (aggregate_id, day, valid_from))"
+            ),
+            self.sql(
+                "INSERT INTO {t}ledger_meta (key, value) "
+                f"VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
+            ),
+        ]
+
+    def drop_statements(self) -> list[str]:
+        """Drop every read-model table (they are rebuilt from the log)."""
+        return [
+            # The table names are the module's own constants, never input.
+            self.sql(f"DROP TABLE IF EXISTS {{t}}{table}")
+            for table in (*TABLES, *RETIRED, "ledger_meta")
+        ]
+
+    def schema_version(self, cursor: Any) -> str | None:
+        """The read model's schema version in the store (``None``: no read model yet)."""
+        if self.postgres:
+            cursor.execute("SELECT to_regclass(%s) AS found", (f"{self.prefix}ledger_meta",))
+        else:
+            cursor.execute(
+                "SELECT name AS found FROM sqlite_master WHERE type = 'table' "
+                "AND name = 'ledger_meta'"
+            )
+        found = cursor.fetchone()
+        if found is None or found["found"] is None:
+            return None
+        cursor.execute(self.sql("SELECT value FROM {t}ledger_meta WHERE key = 'schema'"))
+        row = cursor.fetchone()
+        return None if row is None else str(row["value"])
+
+    # -- writing (inside the events' transaction) ------------------------------------
+
+    def write(self, cursor: Any, change: ReadModelWrite) -> None:
+        """Record ``change`` with ``cursor``, in the transaction that inserts its events."""
+        agg = self.aggregate(change.aggregate_id)
+        view = change.view
+        cursor.execute(
+            self.sql(
+                "INSERT INTO {t}ledger_views (aggregate_id, agreement, title, opened_on, "
+                "opened_precision, first_recorded, version, last_recorded) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggregate_id) DO UPDATE SET "
+                "title = excluded.title, opened_on = excluded.opened_on, "
+                "opened_precision = excluded.opened_precision, version = excluded.version, "
+                "last_recorded = excluded.last_recorded"
+            ),
+            (
+                agg,
+                view.agreement,
+                view.title,
+                view.opened_on.isoformat(),
+                view.opened_precision,
+                micros(view.first_recorded),
+                view.version,
+                micros(view.last_recorded),
+            ),
+        )
+        cursor.executemany(
+            self.sql("INSERT INTO {t}ledger_appends VALUES (?, ?, ?)"),
+            [(agg, version, micros(moment)) for version, moment in change.appends],
+        )
+        for row in change.closed:
+            cursor.execute(
+                self.sql(
+                    "UPDATE {t}ledger_timeline SET visible_until = ? "
+                    "WHERE aggregate_id = ? AND version = ? AND visible_from = ?"
+                ),
+                (row.visible_until, agg, row.version, row.visible_from),
+            )
+        if change.opened:
+            cursor.executemany(
+                self.sql("INSERT INTO {t}ledger_timeline VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                [
+                    (
+                        agg,
+                        r.version,
+                        r.visible_from,
+                        r.visible_until,
+                        r.on.toordinal(),
+                        0 if r.opening else 1,
+                        r.seq,
+                    )
+                    for r in change.opened
+                ],
+            )
+        if change.touched is not None:
+            cursor.execute(
+                self.sql(
+                    "UPDATE {t}ledger_checkpoints SET valid_until = ? "
+                    "WHERE aggregate_id = ? AND day >= ? AND valid_until = ?"
+                ),
+                (change.first, agg, change.touched.toordinal(), OPEN),
+            )
+        if change.checkpoints:
+            cursor.executemany(
+                self.sql("INSERT INTO {t}ledger_checkpoints VALUES (?, ?, ?, ?, ?)"),
+                [
+                    (agg, on.toordinal(), change.last, OPEN, state)
+                    for on, state in change.checkpoints
+                ],
+            )
+        self._thin_superseded(cursor, agg)
+
+    def _thin_superseded(self, cursor: Any, agg: Any) -> None:
+        """Keep superseded checkpoints to as many as are in force, dropping the oldest
+        generations first: questions as known at those times fold from an earlier
+        checkpoint instead, with the same answer."""
+        cursor.execute(
+            self.sql(
+                "SELECT SUM(CASE WHEN valid_until = ? THEN 1 ELSE 0 END) AS live, "
+                "SUM(CASE WHEN valid_until = ? THEN 0 ELSE 1 END) AS old "
+                "FROM {t}ledger_checkpoints WHERE aggregate_id = ?"
+            ),
+            (OPEN, OPEN, agg),
+        )
+        counts = cursor.fetchone()
+        live, old = int(counts["live"] or 0), int(counts["old"] or 0)
+        if old <= live:
+            return
+        cursor.execute(
+            self.sql(
+                "DELETE FROM {t}ledger_checkpoints WHERE aggregate_id = ? AND "
+                "(day, valid_from) IN (SELECT day, valid_from FROM {t}ledger_checkpoints "
+                "WHERE aggregate_id = ? AND valid_until <> ? "
+                "ORDER BY valid_until, day LIMIT ?)"
+            ),
+            (agg, agg, OPEN, old - live),
+        )
+
+    def forget(self, cursor: Any, aggregate_id: uuid.UUID) -> None:
+        """Remove an agreement's read model (before rebuilding it)."""
+        for table in TABLES:
+            cursor.execute(
+                # The table names are the module's own constants, never input.
+                self.sql(f"DELETE FROM {{t}}{table} WHERE aggregate_id = ?"),  # noqa: S608
+                (self.aggregate(aggregate_id),),
+            )
+
+    # -- reading -------------------------------------------------------------------
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """The rows of one query, in a read transaction of its own."""
+        with self.transaction(commit=False) as cursor:
+            cursor.execute(self.sql(sql), params)
+            return list(cursor.fetchall())
+
+    def views(self) -> list[View]:
+        """Every agreement the read model follows, in the order they were first recorded."""
+        rows = self.all("SELECT * FROM {t}ledger_views ORDER BY first_recorded, agreement")
+        return [_view(r) for r in rows]
+
+    def view(self, aggregate_id: uuid.UUID) -> View | None:
+        """What the read model knows of one agreement, if it follows it."""
+        rows = self.all(
+            "SELECT * FROM {t}ledger_views WHERE aggregate_id = ?", (self.aggregate(aggregate_id),)
+        )
+        return _view(rows[0]) if rows else None
+
+    def known_at(self, aggregate_id: uuid.UUID, moment: datetime) -> int:
+        """The last log version recorded at or before ``moment`` (0: none)."""
+        rows = self.all(
+            "SELECT MAX(last_version) AS v FROM {t}ledger_appends "
+            "WHERE aggregate_id = ? AND recorded_at <= ?",
+            (self.aggregate(aggregate_id), micros(moment)),
+        )
+        found = rows[0]["v"] if rows else None
+        return int(found) if found is not None else 0
+
+    def checkpoint(
+        self, aggregate_id: uuid.UUID, on_or_before: date, known: int
+    ) -> Checkpoint | None:
+        """The latest checkpoint on or before a day that holds at log version ``known``."""
+        rows = self.all(
+            "SELECT day, state FROM {t}ledger_checkpoints WHERE aggregate_id = ? AND day <= ? "
+            "AND valid_from <= ? AND valid_until > ? ORDER BY day DESC LIMIT 1",
+            (self.aggregate(aggregate_id), on_or_before.toordinal(), known, known),
+        )
+        if not rows:
+            return None
+        return Checkpoint(date.fromordinal(rows[0]["day"]), bytes(rows[0]["state"]))
+
+    def latest_rows(self, aggregate_id: uuid.UUID, versions: Sequence[int]) -> dict[int, Row]:
+        """The latest row of each of these events (none for a retraction)."""
+        found: dict[int, Row] = {}
+        for version in versions:
+            rows = self.all(
+                "SELECT version, visible_from, visible_until, day, opening, seq "
+                "FROM {t}ledger_timeline WHERE aggregate_id = ? AND version = ? "
+                "ORDER BY visible_from DESC LIMIT 1",
+                (self.aggregate(aggregate_id), version),
+            )
+            if rows:
+                found[version] = _row(rows[0])
+        return found
+
+    def all_rows(self, aggregate_id: uuid.UUID) -> list[Row]:
+        """Every row of an agreement's index, by version and then visible_from."""
+        rows = self.all(
+            "SELECT version, visible_from, visible_until, day, opening, seq FROM "
+            "{t}ledger_timeline WHERE aggregate_id = ? ORDER BY version, visible_from",
+            (self.aggregate(aggregate_id),),
+        )
+        return [_row(r) for r in rows]
+
+    def appends(self, aggregate_id: uuid.UUID) -> list[tuple[int, int]]:
+        """(last version, recorded_at in microseconds) of each append, in order."""
+        rows = self.all(
+            "SELECT last_version, recorded_at FROM {t}ledger_appends WHERE aggregate_id = ? "
+            "ORDER BY last_version",
+            (self.aggregate(aggregate_id),),
+        )
+        return [(int(r["last_version"]), int(r["recorded_at"])) for r in rows]
+
+    def in_force(self, aggregate_id: uuid.UUID) -> list[Checkpoint]:
+        """The checkpoints that hold at the log's head, by day."""
+        rows = self.all(
+            "SELECT day, state FROM {t}ledger_checkpoints WHERE aggregate_id = ? "
+            "AND valid_until = ? ORDER BY day",
+            (self.aggregate(aggregate_id), OPEN),
+        )
+        return [Checkpoint(date.fromordinal(r["day"]), bytes(r["state"])) for r in rows]
+
+    def _events_sql(self) -> str:
+        # The events table is the recorder's own name for it, never input.
+        return (
+            "SELECT t.version, t.visible_from, t.visible_until, t.day, t.opening, t.seq, "  # noqa: S608
+            f"e.topic, e.state FROM {{t}}ledger_timeline t JOIN {self.events_table} e "
+            "ON e.originator_id = t.aggregate_id AND e.originator_version = t.version "
+            "WHERE t.aggregate_id = ? AND (t.day, t.opening, t.seq, t.version) > (?, ?, ?, ?) "
+            "AND t.day <= ? AND t.visible_from <= ? AND t.visible_until > ? "
+            "ORDER BY t.day, t.opening, t.seq, t.version LIMIT ?"
+        )
+
+    def events(
+        self,
+        aggregate_id: uuid.UUID,
+        known: int,
+        after: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
+    ) -> Iterator[IndexedEvent]:
+        """The events in effect at log version ``known``, dated after ``after`` and up to
+        ``until``, in the order of the fold; read a page at a time."""
+        agg = self.aggregate(aggregate_id)
+        key: tuple[int, int, int, int] = ((after.toordinal() if after else 0), 2, 0, 0)
+        last_day = until.toordinal() if until else date.max.toordinal()
+        remaining = limit
+        while remaining is None or remaining > 0:
+            page = PAGE if remaining is None else min(PAGE, remaining)
+            rows = self.all(self._events_sql(), (agg, *key, last_day, known, known, page))
+            for r in rows:
+                yield IndexedEvent(_row(r), r["topic"], bytes(r["state"]))
+            if len(rows) < page:
+                return
+            last = rows[-1]
+            key = (last["day"], last["opening"], last["seq"], last["version"])
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def stored(self, aggregate_id: uuid.UUID, versions: Sequence[int]) -> list[StoredEvent]:
+        """The stored rows of these versions of an agreement's log."""
+        if not versions:
+            return []
+        marks = ", ".join("?" for _ in versions)
+        rows = self.all(
+            # The events table is the recorder's own name for it, never input.
+            f"SELECT originator_version, topic, state FROM {self.events_table} "  # noqa: S608
+            f"WHERE originator_id = ? AND originator_version IN ({marks})",
+            (self.aggregate(aggregate_id), *versions),
+        )
+        return [
+            StoredEvent(
+                originator_id=aggregate_id,
+                originator_version=int(r["originator_version"]),
+                topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            for r in rows
+        ]
+
+
+def _row(r: Any) -> Row:
+    return Row(
+        r["version"],
+        date.fromordinal(r["day"]),
+        r["opening"] == 0,
+        r["seq"],
+        r["visible_from"],
+        r["visible_until"],
+    )
+
+
+def _view(r: Any) -> View:
+    return View(
+        agreement=r["agreement"],
+        aggregate_id=uuid.UUID(str(r["aggregate_id"])),
+        title=r["title"],
+        opened_on=date.fromisoformat(r["opened_on"]),
+        opened_precision=r["opened_precision"],
+        first_recorded=moment_of(int(r["first_recorded"])),
+        version=int(r["version"]),
+        last_recorded=moment_of(int(r["last_recorded"])),
+    )
