@@ -49,12 +49,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from ledger.domain.agreement import agreement_uuid, project_agreement
 
 from ledger import Ledger, structure_fact
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
 from ledger.application import LedgerApplication
-from ledger.domain.agreement import agreement_uuid, project_agreement
 from ledger.domain.timeline import state_at as fold_state_at
 
 AGREEMENT = "bench-agreement"

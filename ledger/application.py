@@ -12,13 +12,19 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from importlib import resources
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    PersistenceError,
+    StoredEvent,
+)
 
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
@@ -26,7 +32,7 @@ from ledger.domain.events import AgreementOpened, Fact, unstructure_fact
 from ledger.domain.fold import check
 from ledger.domain.ids import agreement_uuid, event_id
 from ledger.domain.state import AgreementState
-from ledger.domain.timeline import Log, Recorded, chained
+from ledger.domain.timeline import Log, Recorded, chained, not_known_yet
 from ledger.errors import (
     AgreementExists,
     AgreementNotFound,
@@ -43,6 +49,7 @@ if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
     from ledger.domain.difference import Difference
     from ledger.domain.history import HistoryEntry
+    from ledger.domain.lives import ClauseLife
     from ledger.domain.whatif import WhatIf
 
 T = TypeVar("T")
@@ -266,6 +273,31 @@ class Ledger:
         before, after, causes = self._store(lambda: self._read.window(view, first, second, known))
         return difference(before, after, causes)
 
+    def clause_life(
+        self,
+        clause: str,
+        *,
+        as_of: date | None = None,
+        known_at: datetime | None = None,
+        agreement: str | None = None,
+    ) -> tuple[ClauseLife, dict[str, Fact]]:
+        """One clause's whole life up to ``as_of`` (default: its last event) as known at
+        ``known_at``, and the events that made each change."""
+        from ledger.domain.fold import fold_days
+        from ledger.domain.lives import clause_life
+
+        view = self.view(agreement)
+        known = self._known(known_at)
+        version = self._read.known_version(view, known)
+        if version == 0:
+            raise not_known_yet(view.agreement, known, view.first_recorded)
+        entries = self._read.entries(view, version, until=as_of)
+        days = fold_days(None, entries, observe=True)
+        life = self._store(lambda: clause_life(clause, days, as_of or date.max))
+        made = {ident for change in life.changes for ident in change.events}
+        facts = self._store(lambda: self._read.facts(view, made))
+        return life, facts
+
     def what_if(
         self,
         on: date,
@@ -319,8 +351,7 @@ class Ledger:
         from ledger.domain.difference import difference
 
         first, second = (
-            self.what_if(on, proposal=p, known_at=known_at, agreement=agreement)
-            for p in proposals
+            self.what_if(on, proposal=p, known_at=known_at, agreement=agreement) for p in proposals
         )
         return first, second, difference(first.hypothetical, second.hypothetical, second.causes)
 
@@ -370,13 +401,15 @@ class Ledger:
             names = opened_agreements(self._opening_rows(), self._app.mapper)
         checked = 0
         for name, aggregate_id in names:
-            rows = self._store(lambda a=aggregate_id: list(self._read.stored_rows(a)))
+            rows: list[StoredEvent] = self._store(
+                partial(list, self._read.stored_rows(aggregate_id))
+            )
             records = verify_rows(name, rows, self._app.mapper)
             checked += len(records)
-            view = self._store(lambda a=aggregate_id: self._read.tables.view(a))
+            view = self._store(partial(self._read.tables.view, aggregate_id))
             if reindex or view is None:
-                self._store(lambda n=name, r=records: self._read.rebuild(n, r))
-            self._store(lambda n=name, r=records: self._read.verify(n, r))
+                self._store(partial(self._read.rebuild, name, records))
+            self._store(partial(self._read.verify, name, records))
         return checked
 
     # -- writing -------------------------------------------------------------------
@@ -398,7 +431,7 @@ class Ledger:
         while True:
             new, write = self._prepared(label, facts, plain)
             try:
-                self._store(lambda: self._app.save(*new, read_model=write))
+                self._store(partial(self._app.save, *new, read_model=write))
             except IntegrityError:
                 attempt += 1
                 if time.monotonic() >= deadline:

@@ -414,8 +414,10 @@ def histories(
     max_events: int = 10,
     distinct_dates: bool = False,
     kinds: tuple[str, ...] = ALL_KINDS,
+    may_end: bool = True,
 ) -> dict[str, Any]:
-    """A valid amendment file of ``acme-globex``: its opening, then events by date.
+    """A valid amendment file of ``acme-globex``: its opening, then events by date, and,
+    if ``may_end``, sometimes a termination after them all.
 
     With ``distinct_dates`` no two events share an effective date (the opening's
     included), so the fold's order does not depend on the recording order.
@@ -439,6 +441,10 @@ def histories(
     events = [opening(opened_on, initial)]
     for offset in sorted(offsets):
         events.append(draw(_next_event(model, opened_on + timedelta(days=offset), kinds)))
+    if may_end and draw(st.integers(0, 3)) == 0:
+        # Strictly after every other event, so that no recording order strands one.
+        ends = opened_on + timedelta(days=max(offsets, default=0) + draw(st.integers(1, 400)))
+        events.append(event("termination", ends, reason=draw(texts)))
     return document(events)
 
 
@@ -493,6 +499,7 @@ def dated_events(draw: st.DrawFn) -> dict[str, Any]:
                 "proposal_rejected",
                 "proposal_withdrawn",
                 "renegotiation_concluded",
+                "termination",
             ]
         )
     )
@@ -547,6 +554,8 @@ def dated_events(draw: st.DrawFn) -> dict[str, Any]:
         }
     elif type_ in ("proposal_rejected", "proposal_withdrawn"):
         fields = {"renegotiation": draw(slugs), "proposal": draw(slugs)}
+    elif type_ == "termination":
+        fields = {"reason": draw(texts)} if draw(st.booleans()) else {}
     elif draw(st.booleans()):
         fields = {"renegotiation": draw(slugs), "accepted": draw(slugs)}
     else:

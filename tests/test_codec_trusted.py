@@ -52,8 +52,8 @@ def test_stored_terms_read_back_as_written(document: dict[str, Any]) -> None:
 def test_amending_reads_only_the_changed_terms_and_gives_the_whole_reread(
     data: st.DataObject,
 ) -> None:
-    """``amended_terms`` reads the changed terms alone (in their plain form); it must give what restructuring
-    every term after the change gives, or the same refusal."""
+    """``amended_terms`` reads the changed terms alone (in their plain form); it must give
+    what restructuring every term after the change gives, or the same refusal."""
     kind = data.draw(st.sampled_from(list(ClauseKind)))
     current = structure_terms(kind, data.draw(terms(kind.value)))
     changes = data.draw(

@@ -17,8 +17,7 @@ from strategies import amendment_files, histories
 from ledger import FileError, InvalidField, parse_text, read_file, structure_fact
 from ledger.adapters.files import AmendmentFile, dump_json, dump_yaml, parse_document
 from ledger.domain.clauses import AmendClause, RemoveClause
-from ledger.domain.events import unstructure_fact
-from ledger.domain.events import AgreementOpened, Correction, Investment
+from ledger.domain.events import AgreementOpened, Correction, Investment, unstructure_fact
 from ledger.domain.values import DatePrecision
 
 YAML_FILE = """\

@@ -21,11 +21,11 @@ from strategies import (
 from ledger import DateOutOfRange, InvalidField, RuleViolation
 from ledger.adapters.files import parse_document
 from ledger.domain import chain
-from ledger.domain.ids import agreement_uuid, event_id
 from ledger.domain.clauses import ExclusivityTerms, RevenueShareTerms
 from ledger.domain.events import Fact, GovernanceKind, Instrument
-from ledger.domain.state import AgreementState, ProposalStatus, RenegotiationStatus
 from ledger.domain.fold import fold
+from ledger.domain.ids import agreement_uuid, event_id
+from ledger.domain.state import AgreementState, ProposalStatus, RenegotiationStatus
 from ledger.domain.timeline import Log, known, state_at
 from ledger.domain.values import DatePrecision, Money, Percent
 

@@ -16,8 +16,8 @@ from strategies import AGREEMENT, histories
 from ledger import Ledger
 from ledger.adapters.files import parse_document
 from ledger.domain.events import DatedEvent, Fact
-from ledger.domain.state import AgreementState
 from ledger.domain.fold import fold
+from ledger.domain.state import AgreementState
 from ledger.domain.timeline import Log, known, state_at
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

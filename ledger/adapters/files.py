@@ -15,8 +15,7 @@ from typing import Any
 import attrs
 import yaml
 
-from ledger.domain.events import structure_fact, unstructure_fact
-from ledger.domain.events import AgreementOpened, Fact
+from ledger.domain.events import AgreementOpened, Fact, structure_fact, unstructure_fact
 from ledger.domain.values import NumberLiteral, parse_slug
 from ledger.errors import FileError, InvalidField
 

@@ -20,6 +20,7 @@ from typing import Any, TypeAlias
 
 import attrs
 
+from ledger.domain.clauses import ClauseKind
 from ledger.domain.codec import stored_terms, structure_change
 from ledger.domain.state import (
     AgreementState,
@@ -33,12 +34,20 @@ from ledger.domain.state import (
     Stake,
     Terminated,
 )
-from ledger.domain.clauses import ClauseKind
-from ledger.domain.values import EXACT, Confidence, DatePrecision, Money, Party, Percent
-from ledger.domain.values import GovernanceKind, Instrument
+from ledger.domain.values import (
+    Confidence,
+    DatePrecision,
+    GovernanceKind,
+    Instrument,
+    Money,
+    Party,
+    Percent,
+)
 
 Plain: TypeAlias = Mapping[str, Any]
-Key: TypeAlias = tuple[str, ...]  # what an event changed: ("clause", id), ("stake", holder, entity)…
+Key: TypeAlias = tuple[
+    str, ...
+]  # what an event changed: ("clause", id), ("stake", holder, entity)…
 
 # A total or a clause shaped by thousands of events names the latest few: the state of a
 # long history stays small, and `history` lists them all.
@@ -220,9 +229,7 @@ class Draft:
 
     def freeze(self, as_of: date, known_at: datetime | None = None) -> AgreementState:
         """The agreement on ``as_of`` (on or after the last event folded), as a value."""
-        clauses = {
-            c.id: _clause_state(c) for c in self.clauses.values() if c.in_force_on(as_of)
-        }
+        clauses = {c.id: clause_state(c) for c in self.clauses.values() if c.in_force_on(as_of)}
         return AgreementState(
             agreement=self.agreement,
             title=self.title,
@@ -271,8 +278,14 @@ class Draft:
                 for t in self.totals.values()
             ],
             "stakes": [
-                [s.holder, s.entity, str(s.percent), s.since.isoformat(), s.since_precision]
-                + [s.caused_by]
+                [
+                    s.holder,
+                    s.entity,
+                    str(s.percent),
+                    s.since.isoformat(),
+                    s.since_precision,
+                    s.caused_by,
+                ]
                 for s in self.stakes.values()
             ],
             "governance": self.governance,
@@ -374,7 +387,8 @@ def _talks_from_plain(plain: Plain) -> TalksDraft:
 # -- drafts to frozen values ---------------------------------------------------------
 
 
-def _clause_state(clause: ClauseDraft) -> ClauseState:
+def clause_state(clause: ClauseDraft) -> ClauseState:
+    """A clause draft as a frozen value."""
     kind = ClauseKind(clause.kind)
     return ClauseState(
         id=clause.id,

@@ -179,7 +179,7 @@ def check(
     draft = suffix.start()
     try:
         days = fold_days(draft, suffix.entries(batch.last), observe=observe)
-        for draft, day, count, upcoming in days:  # noqa: B007 - the last one is the answer
+        for draft, day, count, upcoming in days:
             if each_day is not None:
                 each_day(draft, day, count, upcoming)
     except Broken as broken:

@@ -111,7 +111,9 @@ def _remove(draft: Draft, clause_id: str, entry: Entry) -> None:
     draft.touch("clause", clause.id)
 
 
-def amended_terms(kind: str, current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+def amended_terms(
+    kind: str, current: Mapping[str, Any], changes: Mapping[str, Any]
+) -> dict[str, Any]:
     """``current`` with the terms named in ``changes`` replaced, the others kept.
 
     Only the changed terms are read (strictly, against the clause's kind); a term
@@ -162,8 +164,7 @@ def _check_veto_kinds(kind: str, terms: Mapping[str, Any], path: str) -> None:
         if over not in GOVERNANCE_KINDS:
             raise RuleViolation(
                 f"{path}[{index}]",
-                f"expected a governance kind ({', '.join(sorted(GOVERNANCE_KINDS))}), "
-                f"got {over!r}",
+                f"expected a governance kind ({', '.join(sorted(GOVERNANCE_KINDS))}), got {over!r}",
             )
 
 

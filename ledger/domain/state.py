@@ -9,8 +9,16 @@ from datetime import date, datetime
 import attrs
 
 from ledger.domain.clauses import Change, ClauseKind, Terms
-from ledger.domain.values import GovernanceKind, Instrument
-from ledger.domain.values import Confidence, DatePrecision, Money, Party, Percent
+from ledger.domain.values import (
+    Confidence,
+    DatePrecision,
+    GovernanceKind,
+    Instrument,
+    Money,
+    Party,
+    Percent,
+)
+
 
 @attrs.frozen(kw_only=True)
 class ClauseState:

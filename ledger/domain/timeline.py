@@ -159,7 +159,8 @@ class Recording:
                 self.rows[at] = attrs.evolve(self.rows[at], visible_until=version)
         if restored is not None:
             self._open(restored, self.version_of[restored], self._place[restored], version)
-        place = self._place.get(withdraws, version) if plain["type"] == CORRECTION else version
+        corrects = withdraws if plain["type"] == CORRECTION else None
+        place = version if corrects is None else self._place.get(corrects, version)
         self._place[ident] = place
         if dated(plain) is not None:
             self._open(ident, version, place, version)
@@ -236,7 +237,11 @@ def check_withdrawal(
             f"expected {was} to be replaced by the same kind of opening or non-opening "
             f"event, got {replacement['type']!r}",
         )
-    if opens and original_dated is not None and replacement["agreement"] != original_dated["agreement"]:
+    if (
+        opens
+        and original_dated is not None
+        and replacement["agreement"] != original_dated["agreement"]
+    ):
         raise RuleViolation(
             "replacement.agreement",
             f"expected {original_dated['agreement']!r}, got {replacement['agreement']!r}",
@@ -374,7 +379,8 @@ def check_log(agreement: str, records: Sequence[Recorded], first_new: int) -> No
     """Refuse a log whose events from version ``first_new`` on break a rule, checked over
     the whole timeline from its opening (``InvalidField`` names the new event at fault)."""
     batch = Batch(
-        first_new, {r.originator_version: r.type for r in records if r.originator_version >= first_new}
+        first_new,
+        {r.originator_version: r.type for r in records if r.originator_version >= first_new},
     )
     check(WholeLog(agreement, records, batch), batch)
 

@@ -29,7 +29,7 @@ class WhatIf:
     baseline: AgreementState
     hypothetical: AgreementState
     events: tuple[tuple[str, Fact], ...]
-    causes: Mapping[Key, tuple[str, ...]] = attrs.field(factory=dict)
+    causes: Causes = attrs.field(factory=dict)
 
     @property
     def difference(self) -> Difference:

@@ -140,7 +140,8 @@ def show_difference(title: str, diff: Difference, out: Console) -> None:
                 clause.id,
                 clause.change,
                 "\n".join(
-                    f"{k}: {describe(v.before)} → {describe(v.after)}" for k, v in clause.terms.items()
+                    f"{k}: {describe(v.before)} → {describe(v.after)}"
+                    for k, v in clause.terms.items()
                 ),
                 f"{clause.until.before or '—'} → {clause.until.after or '—'}"
                 if clause.until

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from itertools import groupby, zip_longest
 from typing import Any, Protocol
@@ -21,6 +21,7 @@ from eventsourcing.persistence import StoredEvent
 from ledger.adapters.mapper import LedgerMapper, decode
 from ledger.domain.draft import Draft, Key
 from ledger.domain.entries import Entry
+from ledger.domain.events import Fact
 from ledger.domain.fold import Batch, check, fold, fold_days
 from ledger.domain.ids import agreement_uuid, event_id, version_in
 from ledger.domain.state import AgreementState
@@ -123,6 +124,15 @@ class ReadModel:
         yield first
         yield from entries
 
+    def facts(self, view: View, idents: Collection[str]) -> dict[str, Fact]:
+        """The events with these ids in an agreement's log, as typed values."""
+        versions = sorted(v for i in idents if (v := version_in(view.agreement, i, view.version)))
+        rows = self.tables.stored(view.aggregate_id, versions)
+        return {
+            event_id(view.agreement, row.originator_version): self._mapper.to_domain_event(row).fact
+            for row in rows
+        }
+
     def entries(
         self,
         view: View,
@@ -179,7 +189,9 @@ class ReadModel:
             rows = self.tables.latest_rows(aggregate_id, versions)
             for stored in self.tables.stored(aggregate_id, versions):
                 plain = decode(stored.topic, stored.state)[0]
-                seeds.append((stored.originator_version, plain, rows.get(stored.originator_version)))
+                seeds.append(
+                    (stored.originator_version, plain, rows.get(stored.originator_version))
+                )
                 seen.add(stored.originator_version)
                 if plain["type"] == CORRECTION:
                     wanted.add(version_in(agreement, plain["corrects"], last))
@@ -345,4 +357,3 @@ def _read_model_failure(agreement: str, what: str) -> IntegrityFailure:
         f"{agreement}: {what} does not match the log; the events themselves are intact — "
         "rebuild the index and checkpoints with `ledger verify --reindex`"
     )
-

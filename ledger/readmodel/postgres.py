@@ -73,8 +73,8 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     except DuplicateObject:  # a type left behind by a dropped table
                         continue
             if self.tables.schema_version(cursor) != SCHEMA_VERSION:
-                for statement in (*self.tables.drop_statements(), *self.tables.create_statements()):
-                    cursor.execute(statement, prepare=False)
+                for ddl in (*self.tables.drop_statements(), *self.tables.create_statements()):
+                    cursor.execute(ddl, prepare=False)
         self.datastore.register_type_adapters()
 
     def _insert_events(

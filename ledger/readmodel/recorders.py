@@ -26,7 +26,9 @@ POSTGRES_RECORDER_TOPIC = "ledger.readmodel.postgres:PostgresLedgerRecorder"
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     """The library's SQLite recorder, with the read model beside the events."""
 
-    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+    def __init__(
+        self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"
+    ) -> None:
         self.tables = Tables(
             postgres=False,
             events_table=events_table_name,

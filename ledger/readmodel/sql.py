@@ -130,7 +130,9 @@ class Tables:
         blob = "bytea" if self.postgres else "BLOB"
         big = "bigint" if self.postgres else "INTEGER"
         return [
-            self.sql("CREATE TABLE IF NOT EXISTS {t}ledger_meta (key TEXT PRIMARY KEY, value TEXT)"),
+            self.sql(
+                "CREATE TABLE IF NOT EXISTS {t}ledger_meta (key TEXT PRIMARY KEY, value TEXT)"
+            ),
             self.sql(
                 f"CREATE TABLE IF NOT EXISTS {{t}}ledger_views (aggregate_id {ident} PRIMARY KEY, "
                 "agreement TEXT NOT NULL, title TEXT NOT NULL, opened_on TEXT NOT NULL, "
@@ -157,8 +159,9 @@ class Tables:
                 f"day integer, valid_from {big}, valid_until {big}, state {blob}, "
                 "PRIMARY KEY (aggregate_id, day, valid_from))"
             ),
+            # The version is the module's own constant, never input.
             self.sql(
-                "INSERT INTO {t}ledger_meta (key, value) "
+                "INSERT INTO {t}ledger_meta (key, value) "  # noqa: S608
                 f"VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
             ),
         ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypeVar
@@ -188,7 +188,8 @@ def clause_in_force(ledger_context: LedgerContext, clause: str) -> None:
     state = ledger_context.current()
     if state.clause_in_force(clause) is None:
         fail(
-            f"expected clause {clause!r} in force on {state.as_of}, but {_why_not(state, clause)}"
+            f"expected clause {clause!r} in force on {state.as_of}, "
+            f"but {_why_not(ledger_context, state, clause)}"
             f"; in force: {_clause_list(state.clauses_in_force())}"
         )
 
@@ -685,7 +686,8 @@ def _clause(context: LedgerContext, clause: str) -> ClauseState:
     found = state.clause_in_force(clause)
     if found is None:
         fail(
-            f"expected clause {clause!r} in force on {state.as_of}, but {_why_not(state, clause)}"
+            f"expected clause {clause!r} in force on {state.as_of}, "
+            f"but {_why_not(context, state, clause)}"
             f"; in force: {_clause_list(state.clauses_in_force())}"
         )
     return found
@@ -721,15 +723,18 @@ def _of_kind(state: AgreementState, kind: ClauseKind) -> tuple[ClauseState, ...]
     return tuple(c for c in state.clauses_in_force() if c.kind is kind)
 
 
-def _why_not(state: AgreementState, clause: str) -> str:
-    found = state.clauses.get(clause)
-    if found is None:
+def _why_not(context: LedgerContext, state: AgreementState, clause: str) -> str:
+    life, _ = context.ledger.clause_life(
+        clause, as_of=state.as_of, known_at=state.known_at, agreement=state.agreement
+    )
+    if not life.changes:
         return "no clause with that id had been added by then"
-    if found.removed_on is not None:
-        return f"it was removed on {found.removed_on}"
-    if found.until is not None and state.as_of > found.until:
-        return f"it expired after {found.until}"
-    return f"it is in force only from {found.in_force_since}"  # pragma: no cover - defensive
+    last = life.changes[-1]
+    if last.change == "expired":
+        return f"it expired after {last.on - timedelta(days=1)}"
+    if last.change == "ended":
+        return f"the agreement was terminated on {last.on} ({', '.join(last.events)})"
+    return f"it was removed on {last.on} ({', '.join(last.events)})"
 
 
 def _clause_kind(kind: str) -> ClauseKind:
