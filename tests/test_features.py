@@ -9,4 +9,5 @@ scenarios(
     "renegotiation.feature",
     "other_agreement.feature",
     "whatif.feature",
+    "termination.feature",
 )

@@ -258,3 +258,45 @@ def test_an_upcast_store_still_verifies(investment_v2: None, ledger: Ledger) -> 
     assert next(e for e in ledger.history() if e.fact.TYPE == "investment").fact.note.startswith(
         "[v1]"
     )
+
+
+# -- a store written with the first read model (the timeline index and checkpoints) --------
+
+INDEXED = Path(__file__).parent / "data" / "openai-microsoft-0.1-indexed.sqlite"
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> str:
+    """A copy of a store written by the version that first kept a read model: the example,
+    an amendment and an investment, then a correction (three appends, read model schema 1).
+    """
+    copy = tmp_path / "indexed.sqlite"
+    shutil.copyfile(INDEXED, copy)
+    return str(copy)
+
+
+def test_a_read_model_of_another_schema_is_rebuilt_and_answers_as_the_log_does(
+    indexed: str,
+) -> None:
+    """The old tables are replaced, and every question gets the plain fold's answer, on
+    every date of the history and as known at each of its appends."""
+    from ledger.domain.timeline import state_at
+
+    with contextlib.closing(sqlite3.connect(indexed)) as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    assert "ledger_checkpoints" in tables
+    assert "ledger_meta" not in tables
+    with Ledger(indexed, must_exist=True) as ledger:
+        records = ledger.log(AGREEMENT).records
+        moments = sorted({r.recorded_at for r in records})
+        assert len(moments) == 3
+        for moment in moments:
+            for day in (date(2019, 7, 1), date(2020, 6, 1), date(2023, 1, 23), date(2031, 1, 1)):
+                expected = state_at(AGREEMENT, records, day, moment)
+                assert ledger.state_at(day, known_at=moment) == expected
+        assert ledger.verify() == 14
+    with contextlib.closing(sqlite3.connect(indexed)) as connection:
+        (version,) = connection.execute(
+            "SELECT value FROM ledger_meta WHERE key = 'schema'"
+        ).fetchone()
+    assert version == "2"

@@ -38,7 +38,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
 
     def _create_table(self, c: SQLiteCursor) -> None:
-        if self.tables.schema_version(c) not in (None, SCHEMA_VERSION):
+        if self.tables.schema_version(c) != SCHEMA_VERSION:
             for statement in self.tables.drop_statements():
                 c.execute(statement)
         super()._create_table(c)

@@ -37,6 +37,7 @@ MARKERS = {
     "renegotiation": "scenarios about renegotiations and their proposals",
     "generic": "scenarios about agreements other than the bundled one",
     "whatif": "scenarios about hypotheses tried without writing them",
+    "termination": "scenarios about the end of an agreement",
 }
 
 FEATURE_FILE = pytest.StashKey[Path]()

@@ -450,6 +450,55 @@ def proposal_is(
         )
 
 
+# -- Then: the end of the agreement ------------------------------------------------
+
+
+@then(step_re(f"the agreement is terminated on {DAY}"), converters=AS_DATE)
+def terminated_on(ledger_context: LedgerContext, day: date) -> None:
+    """The agreement had ended by the replayed date, on ``day``."""
+    state = ledger_context.current()
+    ended = state.terminated
+    if ended is None or ended.on != day:
+        got = "still running" if ended is None else f"terminated on {ended.on} ({ended.event})"
+        fail(f"expected the agreement terminated on {day} as of {state.as_of}, but it is {got}")
+
+
+@then("the agreement is not terminated")
+def not_terminated(ledger_context: LedgerContext) -> None:
+    """The agreement was running on the replayed date."""
+    state = ledger_context.current()
+    ended = state.terminated
+    if ended is not None:
+        fail(
+            f"expected the agreement running on {state.as_of}, but it was terminated on "
+            f"{ended.on} by {ended.event}: {ended.reason or 'no reason given'}"
+        )
+
+
+@then(
+    step_re(
+        r"from (?P<first>\d{4}-\d{2}-\d{2}) to (?P<second>\d{4}-\d{2}-\d{2}), "
+        'clause "{clause}" is (?P<change>added|removed|amended) by "{event}"'
+    ),
+    converters={"first": date.fromisoformat, "second": date.fromisoformat},
+)
+def clause_changed_between(
+    ledger_context: LedgerContext, first: date, second: date, clause: str, change: str, event: str
+) -> None:
+    """What ``ledger diff`` says of one clause between two dates, and which event did it."""
+    ledger_context.settled()
+    replayed = ledger_context.state
+    agreement = replayed.agreement if replayed is not None else None
+    difference = ledger_context.ledger.diff(first, second, agreement=agreement)
+    found = [c for c in difference.clauses if c.id == clause]
+    if not any(c.change == change and event in c.caused_by for c in found):
+        shown = ", ".join(f"{c.id} {c.change} by {list(c.caused_by)}" for c in difference.clauses)
+        fail(
+            f"expected clause {clause!r} {change} by {event!r} from {first} to {second}, "
+            f"but the clauses that changed are: {shown or 'none'}"
+        )
+
+
 # -- Then: events, appends, replays, history ----------------------------------------
 
 
