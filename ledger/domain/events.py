@@ -46,7 +46,6 @@ from ledger.domain.vocabulary.termination import Termination
 from ledger.domain.vocabulary.withdrawal import (
     RETRACTION,
     Correction,
-    DatedFact,
     Retraction,
     Withdrawal,
     summary_correction,
@@ -87,6 +86,19 @@ __all__ = [
     "unstructure_fact",
 ]
 
+DatedFact: TypeAlias = (
+    AgreementOpened
+    | Investment
+    | Amendment
+    | OwnershipChange
+    | Governance
+    | RenegotiationOpened
+    | Proposal
+    | ProposalRejected
+    | ProposalWithdrawn
+    | RenegotiationConcluded
+    | Termination
+)
 Fact: TypeAlias = DatedFact | Withdrawal
 
 
@@ -109,10 +121,12 @@ FACT_TYPES: tuple[type[Fact], ...] = tuple(kind.fact for kind in KINDS)
 BY_TYPE: dict[str, type[Fact]] = {cls.TYPE: cls for cls in FACT_TYPES}
 BY_TOPIC: dict[str, type[Fact]] = {cls.TOPIC: cls for cls in FACT_TYPES}
 FOLDS: dict[str, Fold] = {k.fact.TYPE: k.fold for k in KINDS if k.fold is not None}
+# Rules every entry must pass, whatever its kind, set by kinds that constrain the others.
+GUARDS: tuple[Fold, ...] = tuple(k.guard for k in KINDS if k.guard is not None)
 _SUMMARIES = {kind.fact: kind.summary for kind in KINDS}
 
 
-def summary(fact: Fact) -> str:
+def summary(fact: Fact | DatedEvent) -> str:
     """One line saying what an event records."""
     return _SUMMARIES[type(fact)](fact)
 
@@ -172,7 +186,7 @@ def unstructure_fact(fact: Fact) -> dict[str, Any]:
     return {"type": fact.TYPE, **plain}
 
 
-def _dated_fact(value: object, _: type) -> DatedFact:
+def _dated_fact(value: object, _: type) -> DatedEvent:
     fact = structure_fact(value)
     if not isinstance(fact, DatedEvent):
         raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
@@ -190,13 +204,14 @@ def structure_stored(raw: Mapping[str, Any]) -> Fact:
     return fact
 
 
-def _stored_dated(raw: Mapping[str, Any], _: type) -> DatedFact:
+def _stored_dated(raw: Mapping[str, Any], _: type) -> DatedEvent:
     fact = structure_stored(raw)
     if not isinstance(fact, DatedEvent):  # pragma: no cover - only dated facts are written here
         raise InvalidField("type", f"expected an event with a date of its own, got {fact.TYPE!r}")
     return fact
 
 
-converter.register_structure_hook(DatedFact, _dated_fact)
-converter.register_unstructure_hook(DatedFact, unstructure_fact)
-trusted.register_structure_hook(DatedFact, _stored_dated)
+# A correction's replacement is typed by the base class: any dated event, told by its type.
+converter.register_structure_hook_func(lambda cls: cls is DatedEvent, _dated_fact)
+converter.register_unstructure_hook_func(lambda cls: cls is DatedEvent, unstructure_fact)
+trusted.register_structure_hook_func(lambda cls: cls is DatedEvent, _stored_dated)

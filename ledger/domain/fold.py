@@ -19,10 +19,9 @@ import attrs
 
 from ledger.domain.draft import Draft
 from ledger.domain.entries import OPENING, Entry
-from ledger.domain.events import FOLDS
+from ledger.domain.events import FOLDS, GUARDS
 from ledger.domain.vocabulary.opening import open_draft
 from ledger.domain.vocabulary.ownership import over_allocation
-from ledger.domain.vocabulary.termination import refuse_after
 from ledger.errors import InvalidField, RuleViolation
 
 OWNERSHIP = "ownership_change"
@@ -96,7 +95,8 @@ def step(draft: Draft, entry: Entry) -> None:
             f"expected a date on or after the agreement opened ({draft.opened_on}), "
             f"got '{entry.effective_on}'",
         )
-    refuse_after(draft, entry)
+    for guard in GUARDS:
+        guard(draft, entry)
     draft.folding(entry.id)
     FOLDS[entry.type](draft, entry)
     draft.events_applied += 1

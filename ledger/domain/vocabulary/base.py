@@ -39,8 +39,10 @@ class DatedEvent:
 @attrs.frozen
 class EventKind:
     """A kind of event: its shape, how it folds (``None``: it acts on the recording
-    axis only), and one line saying what an event of it records."""
+    axis only), one line saying what an event of it records, and, if events of this
+    kind constrain every other, the rule every entry must pass (``guard``)."""
 
     fact: type[Any]
     fold: Fold | None
     summary: Callable[[Any], str]
+    guard: Fold | None = None

@@ -52,4 +52,4 @@ def summary(fact: Termination) -> str:
     return "the agreement ends" + (f": {fact.reason}" if fact.reason else "")
 
 
-KIND = EventKind(Termination, fold, summary)
+KIND = EventKind(Termination, fold, summary, guard=refuse_after)

@@ -13,34 +13,7 @@ from typing import ClassVar, TypeAlias
 import attrs
 
 from ledger.domain.values import Source
-from ledger.domain.vocabulary.amendment import Amendment
-from ledger.domain.vocabulary.base import EventKind
-from ledger.domain.vocabulary.governance import Governance
-from ledger.domain.vocabulary.investment import Investment
-from ledger.domain.vocabulary.opening import AgreementOpened
-from ledger.domain.vocabulary.ownership import OwnershipChange
-from ledger.domain.vocabulary.renegotiation import (
-    Proposal,
-    ProposalRejected,
-    ProposalWithdrawn,
-    RenegotiationConcluded,
-    RenegotiationOpened,
-)
-from ledger.domain.vocabulary.termination import Termination
-
-DatedFact: TypeAlias = (
-    AgreementOpened
-    | Investment
-    | Amendment
-    | OwnershipChange
-    | Governance
-    | RenegotiationOpened
-    | Proposal
-    | ProposalRejected
-    | ProposalWithdrawn
-    | RenegotiationConcluded
-    | Termination
-)
+from ledger.domain.vocabulary.base import DatedEvent, EventKind
 
 
 @attrs.frozen(kw_only=True)
@@ -57,7 +30,7 @@ class Correction:
     corrects: str
     reason: str
     source: Source
-    replacement: DatedFact
+    replacement: DatedEvent  # any dated event (the registry lists them)
     note: str | None = None
 
 
