@@ -431,7 +431,8 @@ class Ledger:
         while True:
             new, write = self._prepared(label, facts, plain)
             try:
-                self._store(partial(self._app.save, *new, read_model=write))
+                # The library's event store writes them: mapped rows, one transaction.
+                self._store(partial(self._app.events.put, new, read_model=write))
             except IntegrityError:
                 attempt += 1
                 if time.monotonic() >= deadline:

@@ -55,16 +55,16 @@ def fold_days(
     if draft is not None and observe:
         draft.observe()
     day: date | None = None
-    today: list[Entry] = []
-    stakes_changed = False
+    count = 0
+    stakes: list[Entry] = []  # the day's ownership changes, checked at its end
     remaining = iter(entries)
     for entry in remaining:
         if entry.effective_on != day:
             if draft is not None and day is not None:
-                _day_end(draft, today, stakes_changed)
-                yield draft, day, len(today), entry.effective_on
+                _day_end(draft, stakes)
+                yield draft, day, count, entry.effective_on
                 draft.expire(entry.effective_on)
-            day, today, stakes_changed = entry.effective_on, [], False
+            day, count, stakes = entry.effective_on, 0, []
         try:
             if draft is None:
                 draft = _opened(entry, remaining, observe)
@@ -72,11 +72,12 @@ def fold_days(
                 step(draft, entry)
         except InvalidField as error:
             raise Broken(entry, error) from None
-        today.append(entry)
-        stakes_changed = stakes_changed or entry.type == OWNERSHIP
+        count += 1
+        if entry.type == OWNERSHIP:
+            stakes.append(entry)
     if draft is not None and day is not None:
-        _day_end(draft, today, stakes_changed)
-        yield draft, day, len(today), None
+        _day_end(draft, stakes)
+        yield draft, day, count, None
 
 
 def fold(start: Draft | None, entries: Iterable[Entry], *, observe: bool = False) -> Draft | None:
@@ -117,15 +118,16 @@ def _opened(first: Entry, rest: Iterator[Entry], observe: bool) -> Draft:
     )
 
 
-def _day_end(draft: Draft, today: list[Entry], stakes_changed: bool) -> None:
-    # Stakes change only through ownership changes, and the last day-end check passed.
-    if not stakes_changed:
+def _day_end(draft: Draft, stakes: list[Entry]) -> None:
+    # Stakes change only through ownership changes, and the last day-end check passed,
+    # so only the entities whose stakes changed today can be over-allocated.
+    if not stakes:
         return
-    found = over_allocation(draft)
+    found = over_allocation(draft, (e.fact["entity"] for e in stakes))
     if found is None:
         return
     entity, problem = found
-    changed = [e for e in today if e.type == OWNERSHIP and e.fact["entity"] == entity]
+    changed = [e for e in stakes if e.fact["entity"] == entity]
     raise Broken(changed[-1], RuleViolation("percent", problem))
 
 

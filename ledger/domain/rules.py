@@ -7,8 +7,11 @@ before the check that could refuse it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -16,7 +19,7 @@ from ledger.domain.clauses import TERMS_OF, ClauseKind
 from ledger.domain.codec import structure_terms, unstructure_terms
 from ledger.domain.draft import ClauseDraft, Draft, Plain, latest
 from ledger.domain.entries import Entry
-from ledger.domain.values import GovernanceKind
+from ledger.domain.values import GovernanceKind, Money, Percent
 from ledger.errors import RuleViolation, at_path
 
 PARTY_TERMS = {kind.value: cls.PARTY_TERMS for kind, cls in TERMS_OF.items()}
@@ -117,16 +120,104 @@ def amended_terms(
     """``current`` with the terms named in ``changes`` replaced, the others kept.
 
     Only the changed terms are read (strictly, against the clause's kind); a term
-    changed to null, or to its default, is cleared.
+    changed to null, or to its default, is cleared. Terms already in their plain form
+    (as every file and the store give them) are taken as they are; anything else goes
+    through the strict reader, which also words the refusal.
     """
-    given = unstructure_terms(structure_terms(ClauseKind(kind), changes))
     terms = dict(current)
+    if _plain_terms(kind, changes):
+        for name, value in changes.items():
+            if value is None or (isinstance(value, (list, tuple)) and not value):
+                terms.pop(name, None)
+            else:
+                terms[name] = list(value) if isinstance(value, tuple) else value
+        return terms
+    given = unstructure_terms(structure_terms(ClauseKind(kind), changes))
     for name, value in changes.items():
         if value is None or name not in given:
             terms.pop(name, None)
         else:
             terms[name] = given[name]
     return terms
+
+
+def _plain_terms(kind: str, changes: Mapping[str, Any]) -> bool:
+    """Whether every changed term is a term of ``kind`` already in its plain form."""
+    forms = _TERM_FORMS[kind]
+    for name, value in changes.items():
+        form = forms.get(name)
+        if form is None or (value is not None and not form(value)):
+            return False
+    return True
+
+
+def _is_text(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")  # lone surrogates cannot be stored
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_texts(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(_is_text(item) for item in value)
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_number(value: object, *, at_most: Decimal | None = None) -> bool:
+    if not isinstance(value, str) or not _PLAIN_NUMBER.fullmatch(value):
+        return False
+    return at_most is None or Decimal(value) <= at_most
+
+
+def _is_percent(value: object) -> bool:
+    return _is_number(value, at_most=Decimal(100))
+
+
+def _is_money(value: object) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and set(value) == {"amount", "currency"}
+        and _is_number(value["amount"])
+        and isinstance(value["currency"], str)
+        and _CURRENCY.fullmatch(value["currency"]) is not None
+    )
+
+
+# A number as the plain form writes it (``format_decimal``): no sign, no leading or
+# trailing zeros, within the digit limits.
+_PLAIN_NUMBER = re.compile(r"(0|[1-9][0-9]{0,17})(\.[0-9]{0,11}[1-9])?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _forms(cls: type[Any]) -> dict[str, Callable[[object], bool]]:
+    """The check of each term's plain form, from the terms class's types."""
+    forms: dict[str, Callable[[object], bool]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        kinds = set(typing.get_args(hint)) or {hint}
+        if Percent in kinds:
+            forms[name] = _is_percent
+        elif Money in kinds:
+            forms[name] = _is_money
+        elif Decimal in kinds:
+            forms[name] = _is_number
+        elif bool in kinds:
+            forms[name] = _is_bool
+        elif typing.get_origin(hint) is tuple:
+            forms[name] = _is_texts
+        elif str in kinds:
+            forms[name] = _is_text
+    return forms
+
+
+_TERM_FORMS = {kind.value: _forms(cls) for kind, cls in TERMS_OF.items()}
 
 
 def check_proposed(draft: Draft, change: Plain, day: date) -> None:

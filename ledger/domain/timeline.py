@@ -324,9 +324,10 @@ def chained(
     """
     previous = head.digest if head is not None else chain.GENESIS
     version = head.originator_version if head is not None else 0
+    moment = recorded_at.isoformat()  # one recording time for the whole append
     new: list[Recorded] = []
     for offset, fact in enumerate(plain, start=1):
-        digest = chain.link(previous, fact, recorded_at)
+        digest = chain.link_content(previous, {"fact": fact, "recorded_at": moment})
         new.append(
             Recorded(
                 originator_id=aggregate_id,

@@ -16,8 +16,8 @@ import orjson
 
 from ledger.domain.draft import Draft
 
-MIN_SPACING = 256  # entries between checkpoints, at least
-BYTES_PER_ENTRY = 512  # reading this many bytes of checkpoint JSON costs about one entry
+MIN_SPACING = 512  # entries between checkpoints, at least
+BYTES_PER_ENTRY = 128  # writing and reading this many bytes of checkpoint costs about one entry
 
 
 def spacing(checkpoint_bytes: int) -> int:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from eventsourcing.persistence import StoredEvent
 
-from ledger.adapters.mapper import LedgerMapper, decode
+from ledger.adapters.mapper import LedgerMapper, decode, fold_form
 from ledger.domain.draft import Draft, Key
 from ledger.domain.entries import Entry
 from ledger.domain.events import Fact
@@ -38,7 +38,7 @@ from ledger.domain.timeline import (
 )
 from ledger.errors import IntegrityFailure, InvalidField
 from ledger.readmodel.checkpoints import Keeper, load, spacing
-from ledger.readmodel.sql import IndexedEvent, ReadModelWrite, Tables, View, micros
+from ledger.readmodel.sql import ReadModelWrite, Tables, View, micros
 
 PAGE = 5000
 
@@ -144,8 +144,8 @@ class ReadModel:
     ) -> Iterator[Entry]:
         """The entries in effect at ``version``, dated after ``after`` and up to ``until``,
         in the fold's order."""
-        for found in self.tables.events(view.aggregate_id, version, after, until, limit):
-            yield _entry(view.agreement, found)
+        for row in self.tables.events(view.aggregate_id, version, after, until, limit):
+            yield entry_of(view.agreement, row)
 
     def window(
         self, view: View, first: date, second: date, known_at: datetime
@@ -332,15 +332,29 @@ class Prepared:
         after = self.checkpoint.on if self.checkpoint is not None else None
         aggregate_id = self.new[0].originator_id
         old = (
-            _entry(self.agreement, found)
-            for found in self._tables.events(aggregate_id, self.last, after)
-            if (found.row.version, found.row.visible_from) not in gone
+            entry_of(self.agreement, row)
+            for row in self._tables.events(aggregate_id, self.last, after)
+            if (row["version"], row["visible_from"]) not in gone
         )
         return heapq.merge(old, fresh)
 
 
-def _entry(agreement: str, found: IndexedEvent) -> Entry:
-    return found.row.entry(agreement, decode(found.topic, found.state)[0])
+def entry_of(agreement: str, row: Any) -> Entry:
+    """The entry of a row of ``Tables.events``: the index's place, the stored fact."""
+    plain = fold_form(row["topic"], bytes(row["state"]))
+    replacing = plain["type"] == CORRECTION
+    fact = plain["replacement"] if replacing else plain
+    version = row["version"]
+    return Entry(
+        date.fromordinal(row["day"]),
+        row["opening"],
+        row["seq"],
+        version,
+        event_id(agreement, version),
+        fact["type"],
+        fact,
+        replacing,
+    )
 
 
 def _appends(records: Sequence[Recorded]) -> tuple[tuple[int, datetime], ...]:

@@ -77,15 +77,6 @@ class Checkpoint:
 
 
 @attrs.frozen
-class IndexedEvent:
-    """An index row with the stored event it points to."""
-
-    row: Row
-    topic: str
-    state: bytes
-
-
-@attrs.frozen
 class ReadModelWrite:
     """What one append changes in the read model, besides its events."""
 
@@ -399,9 +390,11 @@ class Tables:
         after: date | None = None,
         until: date | None = None,
         limit: int | None = None,
-    ) -> Iterator[IndexedEvent]:
+    ) -> Iterator[Any]:
         """The events in effect at log version ``known``, dated after ``after`` and up to
-        ``until``, in the order of the fold; read a page at a time."""
+        ``until``, in the order of the fold, read a page at a time: rows with the index's
+        columns (``version``, ``visible_from``, ``day``, ``opening``, ``seq``…) and the
+        stored event's ``topic`` and ``state``."""
         agg = self.aggregate(aggregate_id)
         key: tuple[int, int, int, int] = ((after.toordinal() if after else 0), 2, 0, 0)
         last_day = until.toordinal() if until else date.max.toordinal()
@@ -409,8 +402,7 @@ class Tables:
         while remaining is None or remaining > 0:
             page = PAGE if remaining is None else min(PAGE, remaining)
             rows = self.all(self._events_sql(), (agg, *key, last_day, known, known, page))
-            for r in rows:
-                yield IndexedEvent(_row(r), r["topic"], bytes(r["state"]))
+            yield from rows
             if len(rows) < page:
                 return
             last = rows[-1]

@@ -4,6 +4,7 @@ may come in any order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
@@ -51,11 +52,13 @@ def fold(draft: Draft, entry: Entry) -> None:
     draft.touch("stake", holder, entity)
 
 
-def over_allocation(draft: Draft) -> tuple[str, str] | None:
-    """An entity whose stakes sum to more than 100, with how they add up, if any."""
+def over_allocation(draft: Draft, entities: Iterable[str]) -> tuple[str, str] | None:
+    """One of ``entities`` whose stakes sum to more than 100, with how they add up, if any."""
+    wanted = set(entities)
     totals: dict[str, list[StakeDraft]] = {}
     for stake in draft.stakes.values():
-        totals.setdefault(stake.entity, []).append(stake)
+        if stake.entity in wanted:
+            totals.setdefault(stake.entity, []).append(stake)
     for entity, stakes in sorted(totals.items()):
         if sum((s.percent for s in stakes), Decimal(0)) > 100:
             parts = " + ".join(f"{format_decimal(s.percent)}% ({s.holder})" for s in stakes)
