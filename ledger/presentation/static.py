@@ -37,6 +37,12 @@ from ledger.presentation.lanes import (
 _TALKS_COLOURS = {"open": "#868E96", "concluded": "#2B8A3E", "abandoned": "#C92A2A"}
 _TERMINATION_COLOUR = "#C92A2A"
 _WIDTH_IN = 12.0
+_LEGEND_IN = 2.5
+_TOP_IN = 0.75
+_GAP_IN = 0.4
+_BOTTOM_IN = 0.4
+_CHAR_IN = 0.065
+_LABEL_CHARS = 30
 _ROW_IN = 0.28
 _STEPS_IN = 1.8
 _DPI = 100
@@ -64,31 +70,49 @@ def render(picture: Picture, fmt: str) -> bytes:
 
 
 def draw(picture: Picture) -> Figure:
-    """A matplotlib figure of the picture's lanes."""
+    """A matplotlib figure of the picture's lanes, its panels placed by hand.
+
+    Matplotlib's automatic layouts measure every label of every axis, which took most of
+    the time here; the labels' widths are known well enough from their length.
+    """
     drawn = lanes(picture)
     panels = _panels(drawn)
-    heights = [height for _, height in panels]
-    figure = Figure(figsize=(_WIDTH_IN, sum(heights) + 1.2), layout="constrained")
-    axes = figure.subplots(len(panels), 1, sharex=True, height_ratios=heights, squeeze=False)
-    for (paint, _), ax in zip(panels, axes[:, 0], strict=True):
+    labels = [row.label for row in drawn.clauses] + [row.label for row in drawn.talks]
+    labels += [row.label for row in drawn.governance]
+    left = 0.3 + _CHAR_IN * max((len(_short(label)) for label in labels), default=6)
+    height = _TOP_IN + sum(h for _, h in panels) + _GAP_IN * (len(panels) - 1) + _BOTTOM_IN
+    figure = Figure(figsize=(_WIDTH_IN, height))
+    width = (_WIDTH_IN - left - _LEGEND_IN) / _WIDTH_IN
+    axes: list[Axes] = []
+    top = height - _TOP_IN
+    for paint, panel_height in panels:
+        box = (left / _WIDTH_IN, (top - panel_height) / height, width, panel_height / height)
+        ax = figure.add_axes(box, sharex=axes[0] if axes else None)
         paint(ax, drawn, picture)
+        ax.tick_params(labelbottom=False)
         if drawn.termination:
             ax.axvline(_x(drawn.termination.on), color=_TERMINATION_COLOUR, linestyle="--")
-    top = axes[0, 0]
+        axes.append(ax)
+        top -= panel_height + _GAP_IN
     if drawn.termination:
-        top.annotate(
+        axes[0].annotate(
             f"terminated {drawn.termination.when}",
             (_x(drawn.termination.on), 1.0),
             xycoords=("data", "axes fraction"),
             color=_TERMINATION_COLOUR,
             va="bottom",
         )
-    bottom = axes[-1, 0]
+    bottom = axes[-1]
     bottom.set_xlim(_x(drawn.window.start), _x(drawn.window.stop))
     marks = ticks(drawn.window, _MAX_TICKS)
     bottom.set_xticks([_x(day) for day, _ in marks], labels=[label for _, label in marks])
-    figure.suptitle(_heading(picture), x=0.01, ha="left", fontsize=10)
+    bottom.tick_params(labelbottom=True)
+    figure.text(0.01, 1 - 0.12 / height, _heading(picture), va="top", fontsize=10)
     return figure
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "…"
 
 
 def _heading(picture: Picture) -> str:
@@ -127,8 +151,8 @@ def _x(day: date) -> float:
 
 
 def _rows(ax: Axes, labels: Sequence[str], title: str) -> None:
-    ax.set_yticks(range(len(labels)), labels=list(labels))
-    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_yticks(range(len(labels)), labels=[_short(label) for label in labels])
+    ax.set_ylim(max(1, len(labels)) - 0.5, -0.5)
     ax.set_title(title, loc="left", fontsize=9, fontweight="bold")
     ax.grid(axis="x", color="#EEEEEE")
     ax.set_axisbelow(True)
@@ -164,7 +188,9 @@ def _clauses(ax: Axes, drawn: Lanes, picture: Picture) -> None:
         _note(ax, f"~{since}", bar.start, y - 0.3)
     _bins(ax, [(y, row.marks) for y, row in enumerate(rows)], marker="D", colour="#212529")
     _bins(ax, [(y, row.closings) for y, row in enumerate(rows)], marker="x", colour="#C92A2A")
-    handles: list[Artist] = [Patch(color=colour_of(kind), label=kind) for kind in _kinds(rows)]
+    handles: list[Artist] = [
+        Patch(color=colour_of(kind), label=_short(kind)) for kind in _kinds(rows)
+    ]
     for marker, colour, label, present in (
         ("D", "#212529", "amendment", any(row.marks for row in rows)),
         ("x", "#C92A2A", "removal", any(row.closings for row in rows)),
@@ -174,7 +200,7 @@ def _clauses(ax: Axes, drawn: Lanes, picture: Picture) -> None:
     if vague:
         handles.append(Patch(label="approximate start", **_VAGUE))
     if picture.compare:
-        label = f"as known at {_moment(picture.compare)}"
+        label = f"as known at {_moment(picture.compare)}"  # fits the legend's width
         handles.append(Patch(fill=False, linestyle="--", edgecolor="#212529", label=label))
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
@@ -234,11 +260,11 @@ def _talks(ax: Axes, drawn: Lanes, _picture: Picture) -> None:
         colour = _TALKS_COLOURS.get(status, "#868E96")
         mine = [(y, row) for y, row in enumerate(rows) if row.status == status]
         single = [(y, Bar(bar.start, bar.stop)) for y, row in mine for bar in row.bars]
-        _barh(ax, single, height=0.5, color=colour, alpha=0.6, label=status)
+        _barh(ax, single, height=0.5, color=colour, alpha=0.6, label=_short(status))
         grouped = [(y, bar) for y, row in mine for bar in row.density]
         peak = max((bar.in_force for _, bar in grouped), default=1)
         shades = [to_rgba(colour, 0.2 + 0.6 * bar.in_force / peak) for _, bar in grouped]
-        _barh(ax, grouped, height=0.5, color=shades, label=None if single else status)
+        _barh(ax, grouped, height=0.5, color=shades, label=None if single else _short(status))
     _bins(ax, [(y, row.proposals) for y, row in enumerate(rows)], marker="o", colour="#1C7ED6")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
 
@@ -269,7 +295,7 @@ def _steps(ax: Axes, drawn: Lanes, lane: StepLane, title: str) -> None:
         xs = [_x(step.on) for step in line.steps] + [end]
         # Plotting needs floats; the exact decimals stay in the model and in `replay`.
         ys = [float(step.value) for step in line.steps]
-        ax.step(xs, [*ys, ys[-1]], where="post", label=f"{line.label}")
+        ax.step(xs, [*ys, ys[-1]], where="post", label=_short(line.label))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7)
 
