@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import plotly.io as pio
 
 from ledger.domain.spans import Mark, Picture, TalksSpan
@@ -117,17 +118,17 @@ def figure_of(picture: Picture, limits: Limits) -> Json:
         )
         if panel
     ]
-    return _assemble(panels, drawn)
+    return _cut_hovers(_assemble(panels, drawn), limits.hover_lines)
 
 
+@attrs.frozen
 class _Panel:
-    """One lane of the figure: its traces, its y axis and its height."""
+    """One lane of the figure: its traces, its y axis and its height in pixels."""
 
-    def __init__(self, title: str, height: int, traces: list[Json], yaxis: Json) -> None:
-        self.title = title
-        self.height = height
-        self.traces = traces
-        self.yaxis = yaxis
+    title: str
+    height: int
+    traces: list[Json]
+    yaxis: Json
 
 
 def _assemble(panels: list[_Panel], drawn: Lanes) -> Json:
@@ -258,7 +259,7 @@ def _clause_panel(drawn: Lanes, picture: Picture) -> _Panel:
         {
             "type": "category",
             "categoryorder": "array",
-            "categoryarray": labels,
+            "categoryarray": [_label(label) for label in labels],
             "autorange": "reversed",
             "showgrid": False,
         },
@@ -302,7 +303,7 @@ def _vague_traces(vague: list[tuple[ClauseRow, Bar]]) -> list[Json]:
         "type": "scatter",
         "mode": "text",
         "x": [bar.start.isoformat() for _, bar in vague],
-        "y": [row.label for row, _ in vague],
+        "y": [_label(row.label) for row, _ in vague],
         "text": [f"~{_since(bar)}" for _, bar in vague],
         "textposition": "top right",
         "textfont": {"size": 9, "color": "#495057"},
@@ -347,8 +348,8 @@ def _bars(
     return {
         "type": "bar",
         "orientation": "h",
-        "name": name,
-        "y": [label for label, _ in pairs],
+        "name": _label(name),
+        "y": [_label(label) for label, _ in pairs],
         "base": [bar.start.isoformat() for _, bar in pairs],
         "x": [(bar.stop - bar.start).days * _MS_PER_DAY for _, bar in pairs],
         "width": width,
@@ -388,7 +389,7 @@ def _markers(
         "name": noun,
         "legendgroup": legendgroup,
         "x": [found.on.isoformat() for _, found in points],
-        "y": [label for label, _ in points],
+        "y": [_label(label) for label, _ in points],
         "marker": {
             "symbol": symbol,
             "color": colour,
@@ -439,7 +440,7 @@ def _talks_panel(rows: tuple[TalksRow, ...]) -> _Panel | None:
         {
             "type": "category",
             "categoryorder": "array",
-            "categoryarray": [row.label for row in rows],
+            "categoryarray": [_label(row.label) for row in rows],
             "autorange": "reversed",
         },
     )
@@ -476,7 +477,7 @@ def _governance_panel(rows: tuple[MarkLane, ...]) -> _Panel | None:
         {
             "type": "category",
             "categoryorder": "array",
-            "categoryarray": [row.label for row in rows],
+            "categoryarray": [_label(row.label) for row in rows],
             "autorange": "reversed",
         },
     )
@@ -507,7 +508,7 @@ def _step_trace(line: StepLine, stop: date) -> Json:
     return {
         "type": "scatter",
         "mode": "lines",
-        "name": line.label,
+        "name": _label(line.label),
         "legendgroup": "steps",
         "x": days,
         "y": values,
@@ -525,7 +526,12 @@ def _number(value: Decimal) -> float | int:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-# -- hover text ----------------------------------------------------------------
+# -- text ----------------------------------------------------------------------
+
+
+def _label(text: str) -> str:
+    """A name or row label as plotly shows it: its markup is a subset of HTML."""
+    return html.escape(text, quote=False)
 
 
 def _hover(lines: Iterable[str]) -> str:
@@ -537,6 +543,24 @@ def _hover(lines: Iterable[str]) -> str:
             shown = [*shown[: _HOVER_LINES - 1], "…"]
             break
     return "<br>".join(html.escape(line, quote=False) for line in shown)
+
+
+def _cut_hovers(figure: Json, most: int) -> Json:
+    """Every hover text of the figure cut to ``most`` lines."""
+    if most >= _HOVER_LINES:
+        return figure
+    for item in [*figure["data"], *figure["layout"]["annotations"]]:
+        texts = item.get("hovertext")
+        if isinstance(texts, list):
+            item["hovertext"] = [_cut(text, most) for text in texts]
+        elif isinstance(texts, str):
+            item["hovertext"] = _cut(texts, most)
+    return figure
+
+
+def _cut(text: str, most: int) -> str:
+    lines = text.split("<br>")
+    return text if len(lines) <= most else "<br>".join([*lines[: most - 1], "…"])
 
 
 def _wrap(line: str) -> list[str]:

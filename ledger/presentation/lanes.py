@@ -70,11 +70,15 @@ class Limits:
     governance_lanes: int = 8
     markers: int = 20
     talk_rows: int = 12
+    hover_lines: int = 12
 
     def halved(self) -> Limits:
-        """Tighter limits, for an output that came out too large."""
+        """Tighter limits, for an output that came out too large: clause ids give way to
+        kinds only once their marks are down to one marker per bar."""
         return Limits(
-            clause_rows=self.clause_rows,
+            clause_rows=self.clause_rows
+            if self.marks_per_bar > 1
+            else max(8, self.clause_rows // 2),
             marks_per_bar=max(1, self.marks_per_bar // 2),
             buckets=max(8, self.buckets // 2),
             step_points=max(16, self.step_points // 2),
@@ -83,6 +87,7 @@ class Limits:
             governance_lanes=max(2, self.governance_lanes // 2),
             markers=max(8, self.markers // 2),
             talk_rows=max(2, self.talk_rows // 2),
+            hover_lines=max(2, self.hover_lines // 2),
         )
 
 

@@ -32,7 +32,12 @@ def to_html(picture: Picture) -> str:
     """One self-contained, interactive HTML page (plotly's JavaScript inlined: no CDN).
 
     Hovering a bar, a marker or a step shows its events, terms and sources. The page
-    stays under 5 MB whatever the picture's size.
+    stays under 5 MB whatever the picture's size: past 60 clause ids the clause lane has
+    a row per clause kind, shaded by how many of its clauses were in force; a bar's
+    amendments are binned into at most 8 markers that count them; step series are
+    thinned to at most 300 points (600 per lane), keeping each stretch's last value;
+    governance has a lane per kind with at most 20 markers; past 12 renegotiations,
+    a row per status. When even that is too big, every limit is halved until it fits.
     """
     _require("plotly", "html")
     from ledger.presentation import interactive
