@@ -9,7 +9,8 @@ every renderer draws these lanes, never the raw model:
   stretches of the window (adjacent stretches with the same count merged).
 - **Marks on a bar.** At most ``Limits.marks_per_bar`` markers per row: when a row has
   more amendments (or removals), they are binned into equal stretches of the window and
-  each bin is one marker, placed at its last event, that knows all its marks.
+  each bin is one marker, placed at its last event, that knows its first and last marks
+  and how many it stands for.
 - **Step series.** At most ``Limits.series`` series per lane (the largest values at the
   window's end; the others are counted as left out), each thinned to at most
   ``Limits.step_points`` steps and the lane to ``Limits.lane_points``: the window is cut
@@ -22,9 +23,11 @@ every renderer draws these lanes, never the raw model:
   status whose bar is how many were under way (as for clause kinds), its proposals
   binned like governance events.
 
-Dates are drawn as half-open intervals ``[start, stop)``: the window is ``[picture.start,
-picture.end + 1 day)``. An approximate start (month, quarter or year precision) has its
-period, cut to the bar, as the bar's ``vague_until``: renderers draw it faded or hatched.
+The clauses of a picture's ``compare`` are drawn on the same rows, as ghosts (on a kind
+row: wherever any clause of the kind was in force). Dates are drawn as half-open
+intervals ``[start, stop)``: the window is ``[picture.start, picture.end + 1 day)``. An
+approximate start (month, quarter or year precision) has its period, cut to the bar, as
+the bar's ``vague_until``: renderers draw it faded or hatched.
 """
 
 from __future__ import annotations
