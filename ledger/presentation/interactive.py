@@ -19,6 +19,7 @@ import attrs
 import plotly.io as pio
 
 from ledger.domain.spans import Mark, Picture, TalksSpan
+from ledger.domain.values import DatePrecision
 from ledger.presentation.lanes import (
     Bar,
     Bin,
@@ -38,6 +39,7 @@ from ledger.presentation.lanes import (
 MAX_HTML_BYTES = 5_000_000
 _SHRINKS = 6
 _MS_PER_DAY = 86_400_000
+_DAY = DatePrecision.DAY
 _HOVER_LINES = 12
 _HOVER_LINE_CHARS = 90
 _QUOTE_CHARS = 240
@@ -394,6 +396,8 @@ def _markers(
             "symbol": symbol,
             "color": colour,
             "size": [min(16, 8 + 2 * found.count.bit_length()) for _, found in points],
+            # A date the source gives only as a month, quarter or year: a faded marker.
+            "opacity": [1 if found.last.precision is _DAY else 0.45 for _, found in points],
             "line": {"width": 1.5, "color": colour},
         },
         "hovertext": [_hover(bin_lines(found, noun)) for _, found in points],
