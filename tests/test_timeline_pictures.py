@@ -671,7 +671,7 @@ def pictures(draw: st.DrawFn, nested: bool = True) -> Picture:
 
 
 class TestAnyPicture:
-    @settings(max_examples=12)
+    @settings(max_examples=8)
     @given(picture=pictures(), width=st.integers(30, 160))
     def test_renders_in_every_format(self, picture, width):
         """Any small picture gives a page, an SVG, a PNG and text no wider than the console."""
