@@ -112,3 +112,7 @@ class ConcurrencyError(StoreError):
 
 class IntegrityFailure(LedgerError):
     """A stored event does not match its hash chain."""
+
+
+class MissingExtra(LedgerError):
+    """An output needs an optional extra that is not installed; the message says how."""
