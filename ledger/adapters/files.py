@@ -23,35 +23,85 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_YAML_BYTES = 32 * 1024 * 1024
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader without the timestamp resolver, keeping floats as written, and
-    refusing a key written twice in one mapping (which would silently keep the last)."""
+# libyaml's parser where it is installed (several times faster); the constructors and
+# resolvers below are PyYAML's Python ones either way.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_NODES = 1_000_000  # values in a document once its aliases are expanded
+_REFUSED_TAGS = ("timestamp", "binary", "set", "omap", "pairs", "merge", "value")
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]  # either class, chosen above
+    """The safe loader, reading numbers as written (``NumberLiteral``: the codec checks
+    that they are plain decimals), no dates or other YAML types, and refusing a key
+    written twice in one mapping (which would silently keep the last) or a key that is
+    not a plain value."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "expected a plain key, got a list or mapping", key_node.start_mark
+                )
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, bool)) and key in seen:
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"found the key {key!r} twice in one mapping", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
-def _float_literal(loader: yaml.SafeLoader, node: yaml.Node) -> NumberLiteral:
-    if not isinstance(node, yaml.ScalarNode):  # pragma: no cover - floats are scalars
+def _number_literal(loader: yaml.SafeLoader, node: yaml.Node) -> NumberLiteral:
+    if not isinstance(node, yaml.ScalarNode):  # pragma: no cover - numbers are scalars
         raise yaml.constructor.ConstructorError(None, None, "expected a number", node.start_mark)
     return NumberLiteral(str(loader.construct_scalar(node)))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:float", _float_literal)
+def _refused(_loader: yaml.SafeLoader, node: yaml.Node) -> None:
+    kind = node.tag.rpartition(":")[2]
+    raise yaml.constructor.ConstructorError(
+        None,
+        None,
+        f"expected text, a number, true/false, a list or a mapping, got a YAML {kind} "
+        "(quote it to keep it as text)",
+        node.start_mark,
+    )
 
 
+_Loader.add_constructor("tag:yaml.org,2002:float", _number_literal)
+_Loader.add_constructor("tag:yaml.org,2002:int", _number_literal)
+for _tag in _REFUSED_TAGS:
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refused)
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _expanded_size(value: object, limit: int) -> int:
+    """How many values ``value`` holds once shared ones (YAML aliases) are counted each
+    time they appear; stops past ``limit``. Aliases make a small file a huge document
+    ("billion laughs"), which later reading would walk in full."""
+    sizes: dict[int, int] = {}
+
+    def size(item: object) -> int:
+        if not isinstance(item, (dict, list)):
+            return 1
+        known = sizes.get(id(item))
+        if known is not None:
+            return known
+        parts = (*item.keys(), *item.values()) if isinstance(item, dict) else item
+        total = 1
+        for part in parts:
+            total += size(part)
+            if total > limit:
+                break
+        sizes[id(item)] = total
+        return total
+
+    return size(value)
 
 
 @attrs.frozen
@@ -119,7 +169,16 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
             raise FileError(
                 name, f"expected YAML of at most {MAX_YAML_BYTES} bytes (use JSON for more)"
             )
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        if _expanded_size(document, MAX_NODES) > MAX_NODES:
+            raise FileError(
+                name,
+                f"expected YAML of at most {MAX_NODES:,} values once its aliases are "
+                "expanded, got more",
+            )
+        return document
+    except FileError:
+        raise
     except RecursionError:
         raise FileError(name, "expected a document nested less deeply") from None
     except json.JSONDecodeError as error:

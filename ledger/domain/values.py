@@ -14,7 +14,9 @@ from ledger.errors import InvalidField
 
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 12
-_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+# Plain decimal notation as people write it: no leading zeros (``012`` is 12 in one reading
+# and 10 in another), no exponent, no separators.
+_PLAIN_DECIMAL = re.compile(r"[+-]?(0|[1-9][0-9]*)(\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
