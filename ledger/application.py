@@ -30,7 +30,7 @@ from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
 from ledger.domain.events import AgreementOpened, Fact, unstructure_fact
 from ledger.domain.fold import check
-from ledger.domain.ids import agreement_uuid, event_id
+from ledger.domain.ids import agreement_uuid, event_id, parse_event_id
 from ledger.domain.state import AgreementState
 from ledger.domain.timeline import Log, Recorded, chained, not_known_yet
 from ledger.errors import (
@@ -53,6 +53,9 @@ if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.domain.whatif import WhatIf
 
 T = TypeVar("T")
+# When a question is asked as known at: a time, or an event's id (just after that event
+# was recorded).
+KnownAt = datetime | str
 
 EXAMPLES = ("openai-microsoft",)
 RETRY_SECONDS = 60
@@ -220,7 +223,7 @@ class Ledger:
     # -- questions -----------------------------------------------------------------
 
     def state_at(
-        self, on: date, *, known_at: datetime | None = None, agreement: str | None = None
+        self, on: date, *, known_at: KnownAt | None = None, agreement: str | None = None
     ) -> AgreementState:
         """The agreement on ``on``, as known at ``known_at`` (default: now)."""
         view = self.view(agreement)
@@ -232,7 +235,7 @@ class Ledger:
         self,
         *,
         agreement: str | None = None,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         start: date | None = None,
         end: date | None = None,
         kinds: Collection[str] = (),
@@ -257,7 +260,7 @@ class Ledger:
         first: date,
         second: date,
         *,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> Difference:
         """What changed in the agreement from ``first`` to ``second``, and which events
@@ -278,7 +281,7 @@ class Ledger:
         clause: str,
         *,
         as_of: date | None = None,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> tuple[ClauseLife, dict[str, Fact]]:
         """One clause's whole life up to ``as_of`` (default: its last event) as known at
@@ -298,13 +301,31 @@ class Ledger:
         facts = self._store(lambda: self._read.facts(view, made))
         return life, facts
 
+    def revision(
+        self,
+        on: date,
+        *,
+        known_at: KnownAt,
+        against_known_at: KnownAt | None = None,
+        agreement: str | None = None,
+    ) -> Difference:
+        """What we believed about ``on`` at ``known_at`` against what we believe at
+        ``against_known_at`` (default: now): the recording axis's difference, each change
+        naming the event, correction or retraction behind it."""
+        from ledger.domain.difference import difference
+
+        view = self.view(agreement)
+        first, second = self._known(known_at), self._known(against_known_at)
+        before, after, causes = self._store(lambda: self._read.revision(view, on, first, second))
+        return difference(before, after, causes)
+
     def what_if(
         self,
         on: date,
         *,
         facts: Sequence[Fact] = (),
         proposal: str | None = None,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> WhatIf:
         """The agreement on ``on`` with ``facts`` (or ``proposal`` accepted on ``on``) applied.
@@ -343,7 +364,7 @@ class Ledger:
         on: date,
         proposals: tuple[str, str],
         *,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> tuple[WhatIf, WhatIf, Difference]:
         """Each of two recorded proposals accepted on ``on``, and what the second would
@@ -360,7 +381,7 @@ class Ledger:
         name: str,
         on: date,
         *,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
         stdin_text: str | None = None,
     ) -> WhatIf:
@@ -376,11 +397,29 @@ class Ledger:
         except InvalidField as error:
             raise FileError(label, str(error)) from None
 
-    def _known(self, known_at: datetime | None) -> datetime:
-        """``known_at`` as an aware UTC time (a time without a zone is UTC); default: now."""
+    def _known(self, known_at: KnownAt | None) -> datetime:
+        """``known_at`` as an aware UTC time (a time without a zone is UTC; an event id is
+        the time its append was recorded); default: now."""
         if known_at is None:
             return self._clock()
+        if isinstance(known_at, str):
+            return self.recorded_at(known_at)
         return known_at.replace(tzinfo=UTC) if known_at.tzinfo is None else known_at
+
+    def recorded_at(self, event: str) -> datetime:
+        """When the event with this id was recorded (every event of its append shares it)."""
+        parsed = parse_event_id(event)
+        if parsed is None:
+            raise InputError(f"expected an event id such as openai-microsoft#11, got {event!r}")
+        agreement, version = parsed
+        view = self.view(agreement)
+        rows = self._store(partial(self._read.tables.stored, view.aggregate_id, [version]))
+        if not rows:
+            raise InputError(
+                f"expected an event of the store, got {event!r}: {agreement!r} has "
+                f"{view.version} events"
+            )
+        return self._app.mapper.to_domain_event(rows[0]).recorded_at
 
     # -- integrity -----------------------------------------------------------------
 
@@ -480,19 +519,33 @@ class Ledger:
         file = read_file(name, stdin_text)
         return self._append_document(file, name if name != "-" else "<stdin>", agreement)
 
-    def load_example(self, example: str = "openai-microsoft") -> list[Appended]:
-        """Load a bundled history; refused if the store already holds that agreement."""
+    def load_example(
+        self, example: str = "openai-microsoft", *, with_record: bool = False
+    ) -> list[Appended]:
+        """Load a bundled history; refused if the store already holds that agreement.
+
+        With ``with_record``, its public record follows as a second, later recording
+        (corrections, retractions and the events the first layer never had), so that
+        "as known at" the first layer's last event tells the first layer's story.
+        """
         from ledger.adapters.files import parse_text
 
         if example not in EXAMPLES:
             raise InputError(
                 f"expected one of the bundled examples ({', '.join(EXAMPLES)}), got {example!r}"
             )
-        text = resources.files("ledger.examples").joinpath(f"{example}.yaml").read_text("utf-8")
-        file = parse_text(text, f"{example}.yaml")
-        if file.agreement in self.agreements():
-            raise AgreementExists(f"the store already holds the agreement {file.agreement!r}")
-        return self._append_document(file, f"{example}.yaml", None)
+        names = [f"{example}.yaml", *([f"{example}-record.yaml"] if with_record else [])]
+        files = [
+            parse_text(resources.files("ledger.examples").joinpath(n).read_text("utf-8"), n)
+            for n in names
+        ]
+        if files[0].agreement in self.agreements():
+            raise AgreementExists(f"the store already holds the agreement {files[0].agreement!r}")
+        return [
+            appended
+            for name, file in zip(names, files, strict=True)
+            for appended in self._append_document(file, name, None)
+        ]
 
     def _append_document(
         self, file: AmendmentFile, name: str, agreement: str | None

@@ -38,19 +38,26 @@ class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only in click
 
 
 class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
-    """An ISO timestamp (no zone: UTC) or a date (the end of that day, UTC)."""
+    """An ISO timestamp (no zone: UTC), a date (the end of that day, UTC), or an event id
+    (just after that event was recorded)."""
 
     name = "TIME"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
+    ) -> datetime | str:
         if isinstance(value, datetime):
             return value
+        from ledger.domain.ids import parse_event_id
+
+        if parse_event_id(value) is not None:
+            return str(value)  # the application knows when it was recorded
         try:
             return parse_moment(value)
-        except ValueError:
-            self.fail(f"expected an ISO timestamp or a date, got {value!r}", param, ctx)
+        except (ValueError, OverflowError):
+            self.fail(
+                f"expected an ISO timestamp, a date or an event id, got {value!r}", param, ctx
+            )
 
 
 def parse_moment(text: str) -> datetime:
@@ -71,7 +78,10 @@ _agreement = click.option(
     "--agreement", help="The agreement's id (needed when the store holds several)."
 )
 _known_at = click.option(
-    "--known-at", type=MOMENT, help="Replay what was known then (ISO timestamp or date)."
+    "--known-at",
+    type=MOMENT,
+    help="Answer as known then: an ISO timestamp, a date (its end), or an event id "
+    "(just after it was recorded).",
 )
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 
@@ -99,15 +109,23 @@ def _ledger(ctx: click.Context) -> Ledger:
 
 @cli.command()
 @click.option("--example", help="Load a bundled history: openai-microsoft.")
+@click.option(
+    "--with-record",
+    is_flag=True,
+    help="Then record the example's public record after it, as a later recording.",
+)
 @click.pass_context
-def init(ctx: click.Context, example: str | None) -> None:
+def init(ctx: click.Context, example: str | None, with_record: bool) -> None:
     """Create the store, and load a bundled history into it."""
     from ledger.adapters.store import StoreLocation
     from ledger.application import write_to
 
+    if with_record and not example:
+        raise click.UsageError("--with-record needs --example")
+
     def load(ledger: Ledger) -> list[Appended]:
         ledger.agreements()  # creates the tables, or proves the server is there
-        return ledger.load_example(example) if example else []
+        return ledger.load_example(example, with_record=with_record) if example else []
 
     appended = write_to(ctx.obj["store"], load)
     click.echo(f"Store ready: {StoreLocation.resolve(ctx.obj['store']).display()}")
@@ -124,7 +142,11 @@ def init(ctx: click.Context, example: str | None) -> None:
 @_agreement
 @click.pass_context
 def replay(
-    ctx: click.Context, as_of: date, known_at: datetime | None, as_json: bool, agreement: str | None
+    ctx: click.Context,
+    as_of: date,
+    known_at: datetime | str | None,
+    as_json: bool,
+    agreement: str | None,
 ) -> None:
     """The effective agreement and ownership on a date."""
     state = _ledger(ctx).state_at(as_of, known_at=known_at, agreement=agreement)
@@ -166,7 +188,7 @@ def history(
     start: date | None,
     end: date | None,
     kinds: Sequence[str],
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     agreement: str | None,
 ) -> None:
@@ -192,29 +214,61 @@ def history(
 
 
 @cli.command()
-@click.argument("first", type=DATE)
-@click.argument("second", type=DATE)
+@click.argument("first", type=DATE, required=False)
+@click.argument("second", type=DATE, required=False)
+@click.option("--as-of", "as_of", type=DATE, help="With --against-known-at: the date asked about.")
 @_known_at
+@click.option(
+    "--against-known-at",
+    type=MOMENT,
+    help="Compare what was known about --as-of at --known-at with what was known then "
+    "(a time, a date or an event id).",
+)
 @_json
 @_agreement
 @click.pass_context
 def diff(
     ctx: click.Context,
-    first: date,
-    second: date,
-    known_at: datetime | None,
+    first: date | None,
+    second: date | None,
+    as_of: date | None,
+    known_at: datetime | str | None,
+    against_known_at: datetime | str | None,
     as_json: bool,
     agreement: str | None,
 ) -> None:
-    """What changed in the agreement between two dates."""
+    """What changed in the agreement between two dates (``diff D1 D2``), or in what was
+    known about one date between two times (``diff --as-of D --known-at T1
+    --against-known-at T2``: the public record against the article, a correction's
+    effect)."""
+    from ledger.presentation.tables import console, show_difference
+
+    if against_known_at is not None or as_of is not None:
+        if as_of is None or known_at is None or first is not None:
+            raise click.UsageError(
+                "expected --as-of D --known-at T1 --against-known-at T2 (and no dates)"
+            )
+        revised = _ledger(ctx).revision(
+            as_of, known_at=known_at, against_known_at=against_known_at, agreement=agreement
+        )
+        if as_json:
+            from ledger.presentation.shapes import revision_json
+
+            _print_json(revision_json(as_of, known_at, against_known_at, revised))
+        else:
+            later = against_known_at or "now"
+            show_difference(
+                f"On {as_of}, as known at {known_at} and at {later}", revised, console()
+            )
+        return
+    if first is None or second is None:
+        raise click.UsageError("expected two dates, D1 D2 (or --as-of with --against-known-at)")
     difference = _ledger(ctx).diff(first, second, known_at=known_at, agreement=agreement)
     if as_json:
         from ledger.presentation.shapes import diff_json
 
         _print_json(diff_json(first, second, difference))
     else:
-        from ledger.presentation.tables import console, show_difference
-
         show_difference(f"From {first} to {second}", difference, console())
 
 
@@ -233,7 +287,7 @@ def whatif(
     file: str | None,
     proposal: str | None,
     compare: tuple[str, str] | None,
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     agreement: str | None,
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -187,6 +187,22 @@ def diff_json(first: date, second: date, diff: Difference) -> dict[str, Any]:
     return {
         "from": first.isoformat(),
         "to": second.isoformat(),
+        "difference": difference_json(diff),
+    }
+
+
+def revision_json(
+    on: date, known_at: datetime | str, against: datetime | str | None, diff: Difference
+) -> dict[str, Any]:
+    """``diff --as-of D --known-at T1 --against-known-at T2 --json``."""
+
+    def moment(value: datetime | str | None) -> str | None:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    return {
+        "as_of": on.isoformat(),
+        "known_at": moment(known_at),
+        "against_known_at": moment(against),
         "difference": difference_json(diff),
     }
 

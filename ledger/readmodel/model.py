@@ -161,6 +161,49 @@ class ReadModel:
         after = fold(draft, between, observe=True) or draft
         return before, after.freeze(second, known_at), after.observed or {}
 
+    def revision(
+        self, view: View, on: date, first: datetime, second: datetime
+    ) -> tuple[AgreementState, AgreementState, dict[Key, list[str]]]:
+        """The agreement on ``on`` as known at ``first`` and as known at ``second``, and,
+        for what differs, the events behind it: those known in one view only, an event
+        withdrawn in between standing for the correction or retraction that withdrew it."""
+        versions = [self.known_version(view, first), self.known_version(view, second)]
+        for version, moment in zip(versions, (first, second), strict=True):
+            if version == 0:
+                raise not_known_yet(view.agreement, moment, view.first_recorded)
+        low, high = min(versions), max(versions)
+        # Both views share every day up to a checkpoint that held from one to the other.
+        checkpoint = self.tables.checkpoint(view.aggregate_id, on, low, through=high)
+        after = checkpoint.on if checkpoint is not None else None
+        states, seen, observed = [], [], []
+        for version, moment in zip(versions, (first, second), strict=True):
+            folded: set[str] = set()
+            start = load(checkpoint.state)[0] if checkpoint is not None else None
+            entries = self.entries(view, version, after=after, until=on)
+            if start is None:
+                entries = self._from_opening(view, version, on)
+            draft = fold(start, _noted(entries, folded), observe=True)
+            if draft is None:  # pragma: no cover - _from_opening yields the opening
+                raise not_known_yet(view.agreement, moment, view.first_recorded)
+            states.append(draft.freeze(on, moment))
+            seen.append(folded)
+            observed.append(draft.observed or {})
+        only = seen[0] ^ seen[1]
+        by_version = {v: i for i in only if (v := version_in(view.agreement, i, high))}
+        withdrawers = self.tables.withdrawn_between(view.aggregate_id, list(by_version), low, high)
+        causes: dict[Key, list[str]] = {}
+        for key in set(observed[0]) | set(observed[1]):
+            named = [i for obs in observed for i in obs.get(key, []) if i in only]
+            behind = [
+                event_id(view.agreement, withdrawers[v])
+                if (v := version_in(view.agreement, i, high)) in withdrawers
+                else i
+                for i in named
+            ]
+            if behind:
+                causes[key] = list(dict.fromkeys(behind))
+        return states[0], states[1], causes
+
     # -- appends and hypotheses ----------------------------------------------------
 
     def prepare(
@@ -355,6 +398,13 @@ def entry_of(agreement: str, row: Any) -> Entry:
         fact,
         replacing,
     )
+
+
+def _noted(entries: Iterator[Entry], ids: set[str]) -> Iterator[Entry]:
+    """``entries``, noting each one's id in ``ids`` as it passes."""
+    for entry in entries:
+        ids.add(entry.id)
+        yield entry
 
 
 def _appends(records: Sequence[Recorded]) -> tuple[tuple[int, datetime], ...]:

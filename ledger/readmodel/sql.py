@@ -319,13 +319,19 @@ class Tables:
         return int(found) if found is not None else 0
 
     def checkpoint(
-        self, aggregate_id: uuid.UUID, on_or_before: date, known: int
+        self, aggregate_id: uuid.UUID, on_or_before: date, known: int, *, through: int = 0
     ) -> Checkpoint | None:
-        """The latest checkpoint on or before a day that holds at log version ``known``."""
+        """The latest checkpoint on or before a day that holds at log version ``known``
+        (and at every version up to ``through``, if later)."""
         rows = self.all(
             "SELECT day, state FROM {t}ledger_checkpoints WHERE aggregate_id = ? AND day <= ? "
             "AND valid_from <= ? AND valid_until > ? ORDER BY day DESC LIMIT 1",
-            (self.aggregate(aggregate_id), on_or_before.toordinal(), known, known),
+            (
+                self.aggregate(aggregate_id),
+                on_or_before.toordinal(),
+                known,
+                max(known, through),
+            ),
         )
         if not rows:
             return None
@@ -344,6 +350,21 @@ class Tables:
             if rows:
                 found[version] = _row(rows[0])
         return found
+
+    def withdrawn_between(
+        self, aggregate_id: uuid.UUID, versions: Sequence[int], after: int, upto: int
+    ) -> dict[int, int]:
+        """Which of these events stopped being in effect after version ``after`` and by
+        ``upto``, and the version of the event that withdrew each."""
+        if not versions:
+            return {}
+        marks = ", ".join("?" for _ in versions)
+        rows = self.all(
+            "SELECT version, visible_until FROM {t}ledger_timeline WHERE aggregate_id = ? "  # noqa: S608
+            f"AND version IN ({marks}) AND visible_until > ? AND visible_until <= ?",
+            (self.aggregate(aggregate_id), *versions, after, upto),
+        )
+        return {int(r["version"]): int(r["visible_until"]) for r in rows}
 
     def all_rows(self, aggregate_id: uuid.UUID) -> list[Row]:
         """Every row of an agreement's index, by version and then visible_from."""
