@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from ledger.adapters.files import parse_text
 from ledger.adapters.present import (
     difference_json,
     history_json,
@@ -136,23 +137,22 @@ class Views:
         name = await run_in_threadpool(self._exists, request)
 
         def run() -> WhatIf:
-            with self.lock:
-                # "-" reads ``stdin_text``: the uploaded name is only a label, never a path
-                # on this machine.
-                return self.ledger.what_if_file(
-                    "-", as_of, known_at=known_at, agreement=name, stdin_text=text
+            named = parse_text(text, label).agreement  # the page names the agreement
+            if named is not None and named != name:
+                raise InputError(
+                    f"{label}: agreement: expected {name!r} (this page's agreement), got {named!r}"
                 )
+            try:
+                with self.lock:
+                    # "-" reads ``stdin_text``: the uploaded name is only a label, never a
+                    # path on this machine.
+                    return self.ledger.what_if_file(
+                        "-", as_of, known_at=known_at, agreement=name, stdin_text=text
+                    )
+            except InputError as error:
+                raise InputError(_relabelled(str(error), label)) from None
 
-        try:
-            hypothesis = await run_in_threadpool(run)
-        except InputError as error:  # the file's events, or an agreement the file names
-            raise InputError(_relabelled(str(error), label)) from None
-        if hypothesis.baseline.agreement != name:
-            raise InputError(
-                f"{label}: agreement: expected {name!r} (this page's agreement), "
-                f"got {hypothesis.baseline.agreement!r}"
-            )
-        return hypothesis, query, label
+        return await run_in_threadpool(run), query, label
 
     # -- pages ----------------------------------------------------------------------
 
@@ -334,4 +334,6 @@ def _first_line(error: Exception) -> str:
 
 def _relabelled(message: str, label: str) -> str:
     """An error about the uploaded text, naming the uploaded file instead of stdin."""
-    return label + message.removeprefix("<stdin>") if message.startswith("<stdin>:") else message
+    if message.startswith("<stdin>:"):
+        return label + message.removeprefix("<stdin>")
+    return f"{label}: {message}"
