@@ -70,6 +70,7 @@ def build(store: str | None, *, hosts: Collection[str] | None) -> Starlette:
         Route("/api/agreements/{agreement}/history", views.api_history),
         Route("/api/agreements/{agreement}/diff", views.api_diff),
         Route("/api/agreements/{agreement}/whatif", views.api_whatif, methods=["POST"]),
+        Route("/favicon.ico", views.icon),
         Mount("/static", StaticFiles(packages=[("ledger.web", "static")]), name="static"),
     ]
     return Starlette(

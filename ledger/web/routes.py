@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ledger.adapters.files import parse_text
 from ledger.adapters.present import (
@@ -235,6 +235,10 @@ class Views:
         )
         response.headers["x-frame-options"] = "SAMEORIGIN"
         return response
+
+    def icon(self, _request: Request) -> Response:
+        """The icon, where browsers look for it first."""
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     # -- the JSON API: what the CLI prints with --json --------------------------------
 
