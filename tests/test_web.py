@@ -157,14 +157,18 @@ class TestPages:
         assert "<dt>exclusive</dt><dd>yes</dd>" in before
 
     def test_the_page_shows_sources_and_approximate_dates(self, client: TestClient) -> None:
-        """Clauses cite their events' sources; dates given as a period are shown as one."""
+        """A clause cites the latest event that shaped it and links the earlier ones;
+        dates given as a period are shown as one."""
         html = client.get(f"/agreements/{AGREEMENT}?as_of=2024-01-01").text
-        block = clause_block(html, "azure-exclusivity")
-        assert "Foundational Alliance and Early Investments" in block  # the citation
-        assert "<blockquote>Back in July 2019" in block  # the quote
-        assert "Test amendment" in block  # the amendment that changed it
+        opened = clause_block(html, "agi-clause")
+        assert "<cite>Foundational Alliance and Early Investments</cite>" in opened
+        assert "<blockquote>Back in July 2019" in opened  # the quote
+        assert '<span class="confidence reported">reported</span>' in opened
+        amended = clause_block(html, "azure-exclusivity")
+        assert "<cite>Test amendment</cite>" in amended  # the backdated amendment
+        assert "history#event-openai-microsoft-1" in amended  # and a link to the opening
+        assert ">2019-07</time>" in opened  # in force since the opening's month
         assert ">2023-Q4</time>" in html  # the governance crisis, dated by its quarter
-        assert 'class="confidence reported"' in block
 
     def test_as_of_defaults_to_today(self, client: TestClient) -> None:
         """Without ``as_of``, the page shows the agreement today."""

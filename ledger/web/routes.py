@@ -170,7 +170,9 @@ class Views:
         state, query = self._state(request)
         data = state_json(state)
         opening = f"{state.agreement}#1"
-        cited = [ident for clause in data["clauses"] for ident in clause["caused_by"]]
+        # Each clause cites the latest event that shaped it (the others are links to the
+        # history): one row per clause at most, whatever the history's length.
+        cited = [clause["caused_by"][-1] for clause in data["clauses"] if clause["caused_by"]]
         with self.lock:
             sources = lookups.events(self.ledger, state.agreement, [opening, *cited])
         return self.page(
