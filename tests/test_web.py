@@ -630,6 +630,50 @@ class TestServeCommand:
         )
         assert not missing.exists()
 
+    @staticmethod
+    def serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[tuple[Any, dict[str, Any]]]:
+        """Run ``ledger ARGS… serve`` in this process, uvicorn replaced by a recorder."""
+        import uvicorn
+
+        from ledger.cli import main
+
+        started: list[tuple[Any, dict[str, Any]]] = []
+        monkeypatch.setenv("PGOPTIONS", "")  # serve adds to it; restored after the test
+        monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.append((app, options)))
+        assert main([*args]) == 0
+        return started
+
+    def test_it_binds_loopback_unless_told_otherwise(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """127.0.0.1 by default, answering only requests addressed to it; another host
+        is said to be reachable by anyone."""
+        [(app, options)] = self.serve(monkeypatch, "--store", str(store.path), "serve")
+        assert (options["host"], options["port"]) == ("127.0.0.1", 8000)
+        with TestClient(app, base_url="http://elsewhere.example") as client:
+            assert client.get("/").status_code == 400
+        anywhere = "0.0.0.0"  # noqa: S104 - the point of the test
+        [(app, options)] = self.serve(
+            monkeypatch, "--store", str(store.path), "serve", "--host", anywhere, "--port", "9"
+        )
+        assert (options["host"], options["port"]) == (anywhere, 9)
+        assert "anyone who can reach it can read the ledger" in capsys.readouterr().err
+        with TestClient(app, base_url="http://elsewhere.example") as client:
+            assert client.get("/").status_code == 200
+
+    def test_it_reads_postgresql_in_read_only_sessions(
+        self, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The serving process's PostgreSQL sessions refuse any write."""
+        with Ledger(postgres_url) as ledger:
+            ledger.load_example(AGREEMENT)
+        [(app, _)] = self.serve(monkeypatch, "--store", postgres_url, "serve")
+        with TestClient(app, base_url=BASE) as client:
+            assert client.get(f"/agreements/{AGREEMENT}").status_code == 200
+        with open_read_only(postgres_url) as ledger, pytest.raises(StoreError) as refused:
+            ledger.append_file(str(EQUITY_SWAP))
+        assert "read-only transaction" in str(refused.value)
+
     def test_help_shows_the_loopback_default(self, run_cli: Cli) -> None:
         """It binds 127.0.0.1 unless told otherwise."""
         done = run_cli("serve", "--help")
