@@ -511,6 +511,20 @@ class TestReadOnly:
             create_app(str(missing))
         assert list(tmp_path.iterdir()) == []
 
+    def test_a_store_from_before_the_index_is_refused_until_indexed(
+        self, tmp_path: Path, run_cli: Cli
+    ) -> None:
+        """The view will not write the index an older store lacks: it says how to."""
+        original = (Path(__file__).parent / "data" / "openai-microsoft-v1.sqlite").read_bytes()
+        old = tmp_path / "v1.sqlite"
+        old.write_bytes(original)
+        with pytest.raises(StoreError, match="any command that reads it writes the index once"):
+            create_app(str(old))
+        assert old.read_bytes() == original
+        assert run_cli("--store", str(old), "verify").returncode == 0
+        with TestClient(create_app(str(old)), base_url=BASE) as client:
+            assert client.get(f"/agreements/{AGREEMENT}").status_code == 200
+
     def test_requests_to_other_hosts_are_refused(self, client: TestClient) -> None:
         """A page elsewhere cannot read the ledger through DNS rebinding."""
         response = client.get("/", headers={"host": "attacker.example:8000"})

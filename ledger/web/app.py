@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ledger.adapters.store import StoreLocation
 from ledger.application import Ledger
 from ledger.errors import StoreError
-from ledger.web.routes import Views
+from ledger.web.routes import Views, explained
 from ledger.web.templating import environment
 
 # No script runs on these pages; styles and images come from this server only. The
@@ -93,7 +93,10 @@ def open_read_only(store: str | None) -> Ledger:
         return Ledger(location.url)
     if not location.exists():
         raise StoreError(f"no ledger store at {location.display()}: create it with `ledger init`")
-    return Ledger(f"file:{quote(str(location.path.resolve()))}?mode=ro")
+    try:
+        return Ledger(f"file:{quote(str(location.path.resolve()))}?mode=ro")
+    except StoreError as error:
+        raise StoreError(explained(str(error), location.display())) from None
 
 
 class Guard:

@@ -301,7 +301,7 @@ class Views:
         if isinstance(error, InputError):
             return self.refusal(path, 400, _first_line(error))
         if isinstance(error, LedgerError):
-            return self.refusal(path, 500, _first_line(error))
+            return self.refusal(path, 500, explained(_first_line(error), self.store))
         if isinstance(error, HTTPException):
             return self.refusal(path, error.status_code, str(error.detail))
         LOG.error("unexpected error on %s", path, exc_info=error)
@@ -318,6 +318,17 @@ class Views:
     async def crash(self, request: Request, error: Exception) -> Response:
         """The last line of defence: one line, never a traceback."""
         return self.failure(request.url.path, error)
+
+
+def explained(message: str, store: str) -> str:
+    """A store error, with what to do when it came from the view's refusal to write."""
+    if "readonly database" not in message:
+        return message
+    return (
+        f"the store {store} needs its timeline index written before it can be served "
+        "read-only (a store from an older version); any command that reads it writes "
+        "the index once, e.g. `ledger verify`"
+    )
 
 
 def _name(request: Request) -> str:
