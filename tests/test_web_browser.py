@@ -180,18 +180,17 @@ def test_a_known_at_before_an_append_shows_the_old_view(tab: Tab, store: Store) 
 
 
 def test_the_console_has_no_errors_on_any_page(tab: Tab) -> None:
-    """Every page loads without a console error, a page error or a CSP violation."""
+    """Every page loads without a console error, a page error or a CSP violation, its
+    late requests (the icon, the framed timeline slot) included."""
+    # The other tests check the console of the pages they load once loaded; these wait
+    # for every late request as well.
     for path in (
         "/",
         f"/agreements/{AGREEMENT}",
-        f"/agreements/{AGREEMENT}?as_of=2024-03-01",
-        f"/agreements/{AGREEMENT}/history",
         f"/agreements/{AGREEMENT}/history?kind=governance&from=2023-01-01",
         f"/agreements/{AGREEMENT}/diff",
-        f"/agreements/{AGREEMENT}/diff?from=2019-07-01&to=2031-01-01",
         f"/agreements/{AGREEMENT}/whatif",
         f"/agreements/{AGREEMENT}/timeline",
-        f"/agreements/{HOSTILE}?as_of=2021-06-01",
     ):
         page = tab.open(path)
         frame = page.locator("iframe.timeline")
@@ -250,6 +249,7 @@ def test_screenshots_of_the_main_pages(tab: Tab) -> None:
         ("diff", f"/agreements/{AGREEMENT}/diff?from=2019-07-01&to=2031-01-01"),
         ("whatif", f"/agreements/{AGREEMENT}/whatif"),
     ):
-        tab.open(path).screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        page = tab.open(path)
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=name == "agreement")
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
     assert tab.errors == []
