@@ -36,7 +36,7 @@ from webstore import (
 )
 
 from ledger import Ledger, StoreError
-from ledger.web import create_app
+from ledger.web import create_app, routes
 from ledger.web.app import CSP, open_read_only
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -185,6 +185,16 @@ class TestPages:
         assert re.findall(r'<tr id="event-[^"]+"[^>]*>\s*<th scope="row">([^<]+)</th>', html) == ids
         assert '<tr id="event-openai-microsoft-2" class="withdrawn">' in html
         assert "Test filing" in html
+
+    def test_a_long_history_page_lists_the_first_events(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The page lists a bounded number of events and says so; the API lists all."""
+        monkeypatch.setattr(routes, "MAX_ROWS", 3)
+        html = client.get(f"/agreements/{AGREEMENT}/history").text
+        assert len(re.findall(r'<tr id="event-', html)) == 3
+        assert "<strong>The first 3 are listed here</strong>" in html
+        assert len(client.get(f"/api/agreements/{AGREEMENT}/history").json()) > 3
 
     def test_history_filters(self, client: TestClient) -> None:
         """Kinds and dates narrow the list, and the form keeps them."""
@@ -458,6 +468,16 @@ class TestErrors:
             response = upload(client, path, name, content, as_of="2026-01-01")
             assert response.status_code == 400, response.text
             assert reason(response).startswith(expected)
+
+    def test_an_oversized_upload_is_refused_before_it_is_read(self, client: TestClient) -> None:
+        """The declared length decides: a large body is not parsed at all."""
+        response = client.post(
+            UPLOADS[0],
+            content=b"x" * 16,
+            headers={"content-length": str(64 * 1024 * 1024), "content-type": "text/plain"},
+        )
+        assert response.status_code == 400
+        assert reason(response).startswith("file: expected at most 4194304 bytes")
 
     def test_an_upload_without_a_file_is_a_400(self, client: TestClient) -> None:
         """The form needs its file."""

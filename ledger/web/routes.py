@@ -36,6 +36,7 @@ from ledger.web.query import Query
 
 LOG = logging.getLogger("ledger.web")
 MAX_UPLOAD = 4 * 1024 * 1024  # bytes of an amendment file to try; real ones are a few KiB
+MAX_ROWS = 2000  # events the history page lists (the API lists them all)
 Handler = Callable[["Views", Request], Response]
 
 
@@ -116,6 +117,9 @@ class Views:
 
     async def _what_if(self, request: Request) -> tuple[WhatIf, Query, str]:
         """The uploaded file's events applied in memory on the ``as_of`` date."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_UPLOAD + 64 * 1024:
+            raise InputError(f"file: expected at most {MAX_UPLOAD} bytes, got {length}")
         form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
         items = [(k, v if isinstance(v, str) else "(file)") for k, v in form.multi_items()]
         query = Query(items, ("file", "as_of", "known_at"))
@@ -188,7 +192,12 @@ class Views:
         """The events with their sources, filtered."""
         entries, query = self._history(request)
         return self.page(
-            "history.html", name=_name(request), entries=entries, query=query, kinds=list(BY_TYPE)
+            "history.html",
+            name=_name(request),
+            entries=entries[:MAX_ROWS],
+            total=len(entries),
+            query=query,
+            kinds=list(BY_TYPE),
         )
 
     @answers
