@@ -117,25 +117,7 @@ class Views:
 
     async def _what_if(self, request: Request) -> tuple[WhatIf, Query, str]:
         """The uploaded file's events applied in memory on the ``as_of`` date."""
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_UPLOAD + 64 * 1024:
-            raise InputError(f"file: expected at most {MAX_UPLOAD} bytes, got {length}")
-        form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
-        items = [(k, v if isinstance(v, str) else "(file)") for k, v in form.multi_items()]
-        query = Query(items, ("file", "as_of", "known_at"))
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise InputError("file: expected an amendment file (YAML or JSON) to try")
-        label = PurePosixPath(upload.filename.replace("\\", "/")).name or "upload"
-        data = await upload.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise InputError(f"{label}: expected at most {MAX_UPLOAD} bytes, got more")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise InputError(
-                f"{label}: expected UTF-8 text, got an invalid byte at {error.start}"
-            ) from None
+        query, label, text = await _upload(request)
         as_of = query.date("as_of") or date.today()
         known_at = query.moment("known_at")
         name = await run_in_threadpool(self._exists, request)
@@ -327,6 +309,29 @@ class Views:
     async def crash(self, request: Request, error: Exception) -> Response:
         """The last line of defence: one line, never a traceback."""
         return self.failure(request.url.path, error)
+
+
+async def _upload(request: Request) -> tuple[Query, str, str]:
+    """The what-if form: its fields, and the uploaded file's name (a label) and text."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_UPLOAD + 64 * 1024:
+        raise InputError(f"file: expected at most {MAX_UPLOAD} bytes, got {length}")
+    async with request.form(max_files=1, max_fields=4, max_part_size=64 * 1024) as form:
+        items = [(k, v if isinstance(v, str) else "(file)") for k, v in form.multi_items()]
+        query = Query(items, ("file", "as_of", "known_at"))
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InputError("file: expected an amendment file (YAML or JSON) to try")
+        label = PurePosixPath(upload.filename.replace("\\", "/")).name or "upload"
+        data = await upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise InputError(f"{label}: expected at most {MAX_UPLOAD} bytes, got more")
+    try:
+        return query, label, data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{label}: expected UTF-8 text, got an invalid byte at {error.start}"
+        ) from None
 
 
 def explained(message: str, store: str) -> str:
