@@ -182,7 +182,8 @@ class TestPages:
         html = client.get(f"/agreements/{AGREEMENT}/history").text
         with store.reader() as ledger:
             ids = [e.id for e in ledger.history(agreement=AGREEMENT)]
-        assert re.findall(r'<tr id="event-[^"]+"[^>]*>\s*<th scope="row">([^<]+)</th>', html) == ids
+        rows = r'<tr id="event-[^"]+"[^>]*>\s*<th scope="row"[^>]*>([^<]+)</th>'
+        assert re.findall(rows, html) == ids
         assert '<tr id="event-openai-microsoft-2" class="withdrawn">' in html
         assert "Test filing" in html
 
