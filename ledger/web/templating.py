@@ -33,6 +33,8 @@ def environment() -> jinja2.Environment:
         effective=effective,
     )
     env.globals["qs"] = query_string
+    for name in env.list_templates():  # compiled now, not on a reader's first page
+        env.get_template(name)
     return env
 
 
