@@ -357,6 +357,44 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool) -> None:
     click.echo(f"Verified {checked} events: every chain is intact, and so is the index{rebuilt}.")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The port."
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """A local, read-only web view of the store (pages, and /api/… as with --json)."""
+    import os
+
+    from ledger.web import LOOPBACK, missing_requirement
+
+    missing = missing_requirement()
+    if missing is not None:
+        raise LedgerError(
+            f"`ledger serve` needs {missing}, which is not installed: "
+            "pip install 'contract-ledger[web]'"
+        )
+    import uvicorn
+
+    from ledger.web import create_app
+
+    # A PostgreSQL store is read through read-only sessions (this process only serves).
+    os.environ["PGOPTIONS"] = (
+        os.environ.get("PGOPTIONS", "") + " -c default_transaction_read_only=on"
+    ).strip()
+    local = host.lower().strip("[]") in LOOPBACK
+    app = create_app(ctx.obj["store"], hosts=LOOPBACK if local else None)
+    if not local:
+        click.echo(
+            f"ledger serve: listening on {host}: anyone who can reach it can read the ledger",
+            err=True,
+        )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving the ledger read-only at http://{shown}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
 def _print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
