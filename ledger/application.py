@@ -212,6 +212,13 @@ class Ledger:
             raise StoreError(f"the read model of {name!r} could not be built")
         return view
 
+    def events(self, ids: Collection[str], *, agreement: str | None = None) -> dict[str, Fact]:
+        """The recorded events with these ids (``agreement#n``), as typed values; ids the
+        log does not hold are left out."""
+        view = self.view(agreement)
+        found: dict[str, Fact] = self._store(partial(self._read.facts, view, set(ids)))
+        return found
+
     def log(self, agreement: str | None = None, *, must_be_known: bool = True) -> Log:
         """The whole log of ``agreement`` (may be omitted when the store holds just one)."""
         name = self.resolve(agreement)

@@ -36,8 +36,8 @@ from webstore import (
 )
 
 from ledger import Ledger, StoreError
-from ledger.web import create_app, routes
-from ledger.web.app import CSP, open_read_only
+from ledger.entrypoints.web import create_app, routes
+from ledger.entrypoints.web.app import CSP, open_read_only
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 BASE = "http://127.0.0.1"
@@ -257,6 +257,7 @@ class TestApi:
             "opened_on": "2019-07-01",
             "opened_on_precision": "month",
             "event_count": len(entries),
+            "first_recorded": min(e.recorded_at for e in entries).isoformat(),
             "last_recorded": max(e.recorded_at for e in entries).isoformat(),
         }
 
@@ -369,7 +370,7 @@ class TestErrors:
         [
             ("?as_of=2024-13-01", "as_of: expected a date as YYYY-MM-DD, got '2024-13-01'"),
             ("?as_of=20240101", "as_of: expected a date as YYYY-MM-DD, got '20240101'"),
-            ("?known_at=yesterday", "known_at: expected an ISO timestamp or a date"),
+            ("?known_at=yesterday", "known_at: expected an ISO timestamp, a date or an event id"),
             ("?as_of=2010-01-01", "had not opened on 2010-01-01: it opened on 2019-07-01"),
             ("?known_at=2001-01-01", "was not known yet"),
             ("?asof=2024-01-01", "expected only the parameters as_of, known_at, got 'asof'"),
@@ -595,7 +596,7 @@ class TestCost:
     @pytest.fixture
     def calls(self, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         """Counts of the ``Ledger`` calls that read an agreement's state or whole log."""
-        counted: dict[str, int] = {"state_at": 0, "history": 0, "agreement": 0}
+        counted: dict[str, int] = {"state_at": 0, "history": 0, "log": 0}
         for name in counted:
             monkeypatch.setattr(Ledger, name, _counting(getattr(Ledger, name), name, counted))
         return counted
@@ -605,13 +606,13 @@ class TestCost:
     ) -> None:
         """One ``state_at``; no ``history``, no whole log."""
         assert client.get(f"/agreements/{AGREEMENT}?as_of=2024-01-01").status_code == 200
-        assert calls == {"state_at": 1, "history": 0, "agreement": 0}
+        assert calls == {"state_at": 1, "history": 0, "log": 0}
 
     def test_the_list_reads_no_history(self, client: TestClient, calls: dict[str, int]) -> None:
-        """The list reads two rows per agreement, no state and no log."""
+        """The list reads the read model's row per agreement, no state and no log."""
         assert client.get("/").status_code == 200
         assert client.get("/api/agreements").status_code == 200
-        assert calls == {"state_at": 0, "history": 0, "agreement": 0}
+        assert calls == {"state_at": 0, "history": 0, "log": 0}
 
 
 def _counting(method: Any, name: str, counted: dict[str, int]) -> Any:
@@ -639,7 +640,7 @@ class TestServeCommand:
         """One line, exit 1, no traceback."""
         code = (
             "import sys; sys.modules['starlette'] = None\n"
-            "from ledger.cli import main; sys.exit(main(['serve']))"
+            "from ledger.entrypoints.cli import main; sys.exit(main(['serve']))"
         )
         done = subprocess.run(
             [sys.executable, "-c", code],
@@ -669,8 +670,7 @@ class TestServeCommand:
     def serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[tuple[Any, dict[str, Any]]]:
         """Run ``ledger ARGS… serve`` in this process, uvicorn replaced by a recorder."""
         import uvicorn
-
-        from ledger.cli import main
+        from ledger.entrypoints.cli import main
 
         started: list[tuple[Any, dict[str, Any]]] = []
         monkeypatch.setenv("PGOPTIONS", "")  # serve adds to it; restored after the test

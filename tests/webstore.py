@@ -101,7 +101,7 @@ class Store:
 
     def reader(self) -> Ledger:
         """The store opened read-only, as the web view opens it."""
-        from ledger.web.app import open_read_only
+        from ledger.entrypoints.web.app import open_read_only
 
         return open_read_only(str(self.path))
 

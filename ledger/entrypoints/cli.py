@@ -10,19 +10,18 @@ import json
 import sys
 import traceback
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from ledger.entrypoints.moments import parse_known_at
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
     from ledger.application import Appended, Ledger
     from ledger.domain.difference import Difference
     from ledger.domain.whatif import WhatIf
-
-_END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
 
 
 class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
@@ -48,24 +47,12 @@ class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in cli
     ) -> datetime | str:
         if isinstance(value, datetime):
             return value
-        from ledger.domain.ids import parse_event_id
-
-        if parse_event_id(value) is not None:
-            return str(value)  # the application knows when it was recorded
         try:
-            return parse_moment(value)
-        except (ValueError, OverflowError):
+            return parse_known_at(value)
+        except ValueError:
             self.fail(
                 f"expected an ISO timestamp, a date or an event id, got {value!r}", param, ctx
             )
-
-
-def parse_moment(text: str) -> datetime:
-    """``--known-at``: a timestamp (UTC when it has no zone), or a date's last instant."""
-    if not any(mark in text for mark in "T :"):  # a date, in any ISO spelling
-        return datetime.combine(date.fromisoformat(text), _END_OF_DAY)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _raise() -> date:
@@ -367,7 +354,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """A local, read-only web view of the store (pages, and /api/… as with --json)."""
     import os
 
-    from ledger.web import LOOPBACK, missing_requirement
+    from ledger.entrypoints.web import LOOPBACK, missing_requirement
 
     missing = missing_requirement()
     if missing is not None:
@@ -377,7 +364,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         )
     import uvicorn
 
-    from ledger.web import create_app
+    from ledger.entrypoints.web import create_app
 
     # A PostgreSQL store is read through read-only sessions (this process only serves).
     os.environ["PGOPTIONS"] = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,23 @@ if TYPE_CHECKING:  # only named in annotations: a replay need not load them
     from ledger.domain.difference import Difference, FromTo
     from ledger.domain.history import HistoryEntry
     from ledger.domain.whatif import WhatIf
+    from ledger.readmodel.sql import View
+
+
+def agreements_json(views: Sequence[View]) -> list[dict[str, Any]]:
+    """``ledger agreements --json`` (and ``/api/agreements``): what the store holds."""
+    return [
+        {
+            "id": view.agreement,
+            "title": view.title,
+            "opened_on": view.opened_on.isoformat(),
+            "opened_on_precision": view.opened_precision,
+            "event_count": view.version,
+            "first_recorded": view.first_recorded.isoformat(),
+            "last_recorded": view.last_recorded.isoformat(),
+        }
+        for view in views
+    ]
 
 
 def state_json(state: AgreementState) -> dict[str, Any]:

@@ -38,10 +38,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
 
     def _create_table(self, c: SQLiteCursor) -> None:
-        if self.tables.schema_version(c) != SCHEMA_VERSION:
-            for statement in self.tables.drop_statements():
-                c.execute(statement)
+        # Nothing is written when the tables are there at this version, so that a store
+        # can be opened read-only.
+        if self.tables.schema_version(c) == SCHEMA_VERSION:
+            return
+        for statement in self.tables.drop_statements():
+            c.execute(statement)
         super()._create_table(c)
+        c.execute(self.tables.stamp_statement())
 
     def construct_create_table_statements(self) -> list[str]:
         """The events table, then the read model's."""

@@ -150,12 +150,15 @@ class Tables:
                 f"day integer, valid_from {big}, valid_until {big}, state {blob}, "
                 "PRIMARY KEY (aggregate_id, day, valid_from))"
             ),
-            # The version is the module's own constant, never input.
-            self.sql(
-                "INSERT INTO {t}ledger_meta (key, value) "  # noqa: S608
-                f"VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
-            ),
         ]
+
+    def stamp_statement(self) -> str:
+        """The statement that records the schema version (once its tables are new)."""
+        # The version is the module's own constant, never input.
+        return self.sql(
+            "INSERT INTO {t}ledger_meta (key, value) "  # noqa: S608
+            f"VALUES ('schema', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING"
+        )
 
     def drop_statements(self) -> list[str]:
         """Drop every read-model table (they are rebuilt from the log)."""

@@ -41,6 +41,6 @@ def create_app(store: str | None, *, hosts: Collection[str] | None = LOOPBACK) -
     ``hosts`` are the host names a request may be addressed to (``None``: any), so that a
     page elsewhere cannot reach the loopback server through DNS rebinding.
     """
-    from ledger.web.app import build
+    from ledger.entrypoints.web.app import build
 
     return build(store, hosts=hosts)

@@ -19,22 +19,22 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ledger.adapters.files import parse_text
-from ledger.adapters.present import (
+from ledger.application import Ledger
+from ledger.domain.events import BY_TYPE
+from ledger.domain.history import HistoryEntry
+from ledger.domain.state import AgreementState
+from ledger.domain.whatif import WhatIf
+from ledger.entrypoints.web.query import Query
+from ledger.errors import AgreementNotFound, InputError, LedgerError
+from ledger.presentation.shapes import (
+    agreements_json,
     difference_json,
     history_json,
     state_json,
     whatif_json,
 )
-from ledger.application import Ledger
-from ledger.domain.events import BY_TYPE, AgreementOpened, Fact
-from ledger.domain.history import HistoryEntry
-from ledger.domain.state import AgreementState
-from ledger.domain.whatif import WhatIf
-from ledger.errors import AgreementNotFound, InputError, LedgerError
-from ledger.web import lookups
-from ledger.web.query import Query
 
-LOG = logging.getLogger("ledger.web")
+LOG = logging.getLogger("ledger.entrypoints.web")
 MAX_UPLOAD = 4 * 1024 * 1024  # bytes of an amendment file to try; real ones are a few KiB
 MAX_ROWS = 2000  # events the history page lists (the API lists them all)
 Handler = Callable[["Views", Request], Response]
@@ -147,7 +147,7 @@ class Views:
         """The agreements in the store."""
         Query(request.query_params.multi_items(), ())
         with self.lock:
-            agreements = lookups.summaries(self.ledger)
+            agreements = agreements_json(self.ledger.views())
         return self.page("agreements.html", agreements=agreements)
 
     @answers
@@ -155,17 +155,16 @@ class Views:
         """The agreement on a date, as known at a time: one ``state_at`` (checkpoints)."""
         state, query = self._state(request)
         data = state_json(state)
-        opening = f"{state.agreement}#1"
         # Each clause cites the latest event that shaped it (the others are links to the
         # history): one row per clause at most, whatever the history's length.
         cited = [clause["caused_by"][-1] for clause in data["clauses"] if clause["caused_by"]]
         with self.lock:
-            sources = lookups.events(self.ledger, state.agreement, [opening, *cited])
+            sources = self.ledger.events(cited, agreement=state.agreement)
         return self.page(
             "agreement.html",
             state=data,
             sources=sources,
-            opened_precision=_precision(sources.get(opening), state.opened_on),
+            opened_precision=state.opened_precision.value,
             query=query,
         )
 
@@ -240,8 +239,8 @@ class Views:
         """The agreements in the store."""
         Query(request.query_params.multi_items(), ())
         with self.lock:
-            agreements = lookups.summaries(self.ledger)
-        return JSONResponse([summary.to_json() for summary in agreements])
+            agreements = agreements_json(self.ledger.views())
+        return JSONResponse(agreements)
 
     @answers
     def api_replay(self, request: Request) -> Response:
@@ -348,14 +347,6 @@ def explained(message: str, store: str) -> str:
 def _name(request: Request) -> str:
     name: str = request.path_params["agreement"]
     return name
-
-
-def _precision(opening: Fact | None, opened_on: date) -> str:
-    """How precisely the source dates the opening (``state_json`` does not say yet); a
-    corrected opening on another day is shown as a day."""
-    if isinstance(opening, AgreementOpened) and opening.effective_on == opened_on:
-        return opening.date_precision.value
-    return "day"
 
 
 def _first_line(error: Exception) -> str:

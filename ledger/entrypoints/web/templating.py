@@ -8,15 +8,14 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 
-from ledger.adapters.render import summary
-from ledger.domain.events import DatedEvent, Fact
+from ledger.domain.events import DatedEvent, Fact, summary
 from ledger.domain.values import DatePrecision
 
 
 def environment() -> jinja2.Environment:
     """Jinja2 over the package's templates, autoescaping every value."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("ledger.web", "templates"),
+        loader=jinja2.PackageLoader("ledger.entrypoints.web", "templates"),
         autoescape=True,  # every text from events is escaped, whatever the template's name
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -23,9 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.adapters.store import StoreLocation
 from ledger.application import Ledger
+from ledger.entrypoints.web.routes import Views, explained
+from ledger.entrypoints.web.templating import environment
 from ledger.errors import StoreError
-from ledger.web.routes import Views, explained
-from ledger.web.templating import environment
 
 # No script runs on these pages; styles and images come from this server only. The
 # timeline slot sends its own policy (it is framed by the agreement page).
@@ -46,7 +46,7 @@ UPLOADS = re.compile(r"^(/api)?/agreements/[^/]+/whatif$")
 
 
 def build(store: str | None, *, hosts: Collection[str] | None) -> Starlette:
-    """The application over ``store`` (see ``ledger.web.create_app``)."""
+    """The application over ``store`` (see ``ledger.entrypoints.web.create_app``)."""
     ledger = open_read_only(store)
     views = Views(ledger, threading.Lock(), environment(), StoreLocation.resolve(store).display())
 
@@ -71,7 +71,9 @@ def build(store: str | None, *, hosts: Collection[str] | None) -> Starlette:
         Route("/api/agreements/{agreement}/diff", views.api_diff),
         Route("/api/agreements/{agreement}/whatif", views.api_whatif, methods=["POST"]),
         Route("/favicon.ico", views.icon),
-        Mount("/static", StaticFiles(packages=[("ledger.web", "static")]), name="static"),
+        Mount(
+            "/static", StaticFiles(packages=[("ledger.entrypoints.web", "static")]), name="static"
+        ),
     ]
     return Starlette(
         routes=routes,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
+from ledger.entrypoints.moments import parse_known_at
 from ledger.errors import InputError
 
 
@@ -41,7 +42,7 @@ class Query:
         text = self.text(name)
         return parse_date(text, name) if text else None
 
-    def moment(self, name: str) -> datetime | None:
+    def moment(self, name: str) -> datetime | str | None:
         """A point in recording time, as ``--known-at`` takes it."""
         text = self.text(name)
         return _moment(text, name) if text else None
@@ -57,13 +58,12 @@ def parse_date(text: str, name: str) -> date:
     raise InputError(f"{name}: expected a date as YYYY-MM-DD, got {text!r}")
 
 
-def _moment(text: str, name: str = "known_at") -> datetime:
-    """What ``--known-at`` accepts: an ISO timestamp (no zone: UTC) or a date (the end of
-    that day, UTC). The one place a ``known_at`` is read: an event id
-    (``openai-microsoft#11``, "as known just after it was recorded") goes here too."""
-    from ledger.cli import parse_moment
-
+def _moment(text: str, name: str = "known_at") -> datetime | str:
+    """What ``--known-at`` accepts: an ISO timestamp (no zone: UTC), a date (the end of
+    that day, UTC), or an event id (just after it was recorded)."""
     try:
-        return parse_moment(text)
+        return parse_known_at(text)
     except ValueError:
-        raise InputError(f"{name}: expected an ISO timestamp or a date, got {text!r}") from None
+        raise InputError(
+            f"{name}: expected an ISO timestamp, a date or an event id, got {text!r}"
+        ) from None
