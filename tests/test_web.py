@@ -670,6 +670,7 @@ class TestServeCommand:
     def serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[tuple[Any, dict[str, Any]]]:
         """Run ``ledger ARGS… serve`` in this process, uvicorn replaced by a recorder."""
         import uvicorn
+
         from ledger.entrypoints.cli import main
 
         started: list[tuple[Any, dict[str, Any]]] = []
