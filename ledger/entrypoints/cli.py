@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -331,17 +332,80 @@ def _show_comparison(
 @cli.command()
 @_agreement
 @click.option(
+    "--expect",
+    type=click.Path(dir_okay=False),
+    help="A file of heads saved by `ledger head --json`: the log must still extend each.",
+)
+@click.option(
     "--reindex",
     is_flag=True,
     help="Rebuild the timeline index and checkpoints from the verified events first.",
 )
 @click.pass_context
-def verify(ctx: click.Context, agreement: str | None, reindex: bool) -> None:
-    """Check every stored event against its agreement's hash chain, and the timeline
-    index and checkpoints against the events."""
-    checked = _ledger(ctx).verify(agreement, reindex=reindex)
-    rebuilt = " (index and checkpoints rebuilt)" if reindex else ""
-    click.echo(f"Verified {checked} events: every chain is intact, and so is the index{rebuilt}.")
+def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str | None) -> None:
+    """Check everything stored: every event against its agreement's hash chain (and no
+    event outside one), signed heads (with $LEDGER_VERIFY_KEYS or a signing key), the
+    heads saved in --expect, and then the read model (index, appends, checkpoints)."""
+    from ledger.adapters.headfile import read_heads
+
+    ledger = _ledger(ctx)
+    heads = read_heads(expect) if expect else []
+    checked = ledger.verify(agreement, reindex=reindex, expect=heads)
+    events = f"{checked} event" + ("s" if checked != 1 else "")
+    signed = (
+        "signed heads check out"
+        if ledger.signs
+        else "unsigned (configure a signing key to detect rewrites)"
+    )
+    saved = f", the log extends the {len(heads)} saved heads" if heads else ""
+    rebuilt = "rebuilt and checked" if reindex else "matches them"
+    click.echo(
+        f"Verified {events}: every chain is intact, {signed}{saved}; "
+        f"and so is the index (the read model {rebuilt})."
+    )
+
+
+@cli.command()
+@_agreement
+@_json
+@click.pass_context
+def head(ctx: click.Context, agreement: str | None, as_json: bool) -> None:
+    """Each agreement's head: its last event's version, digest and recording time (and
+    signature). Keep or publish it: `ledger verify --expect FILE` proves later that the
+    log still extends it."""
+    heads = _ledger(ctx).heads(agreement)
+    if as_json:
+        from ledger.presentation.shapes import heads_json
+
+        _print_json(heads_json(heads))
+        return
+    for each in heads:
+        signed = f" signed by key {each.signature.key_id}" if each.signature else " unsigned"
+        click.echo(
+            f"{each.head.agreement}#{each.head.version} {each.head.digest} "
+            f"{each.head.recorded_at}{signed}"
+        )
+
+
+@cli.group()
+def key() -> None:
+    """Signing keys for the heads of appends."""
+
+
+@key.command("new")
+@click.argument("file")
+def key_new(file: str) -> None:
+    """Write a new Ed25519 private key to FILE (never overwritten; readable by you only),
+    and print its public key for a keyring."""
+    from ledger.adapters.signing import new_key
+
+    signer = new_key(file)
+    click.echo(f"{signer.public_hex}  key {signer.id}")
+    click.echo(
+        f"Sign appends with: export LEDGER_SIGNING_KEY={file}\n"
+        "Verify with the line above in a keyring file: export LEDGER_VERIFY_KEYS=FILE",
+        err=True,
+    )
 
 
 @cli.command()
@@ -390,6 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    # A warning (a question answered from the events, say) is one line, like an error.
+    warnings.formatwarning = lambda message, *_args, **_kw: f"ledger: warning: {message}\n"
     try:
         result = cli.main(args=args, prog_name="ledger", standalone_mode=False)
     except click.exceptions.Exit as done:

@@ -15,6 +15,7 @@ from ledger.domain.state import AgreementState, ClauseState, Terminated
 from ledger.domain.values import format_decimal
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
+    from ledger.application import SignedHeadOf
     from ledger.domain.difference import Difference, FromTo
     from ledger.domain.history import HistoryEntry
     from ledger.domain.whatif import WhatIf
@@ -35,6 +36,22 @@ def agreements_json(views: Sequence[View]) -> list[dict[str, Any]]:
         }
         for view in views
     ]
+
+
+def heads_json(heads: Sequence[SignedHeadOf]) -> list[dict[str, Any]]:
+    """``ledger head --json``: each agreement's head, with its signature if it has one."""
+    found = []
+    for each in heads:
+        head = {
+            "agreement": each.head.agreement,
+            "version": each.head.version,
+            "digest": each.head.digest,
+            "recorded_at": each.head.recorded_at,
+        }
+        if each.signature is not None:
+            head |= {"key_id": each.signature.key_id, "signature": each.signature.signature}
+        found.append(head)
+    return found
 
 
 def state_json(state: AgreementState) -> dict[str, Any]:

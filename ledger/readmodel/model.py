@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from itertools import groupby, zip_longest
 from typing import Any, NamedTuple, Protocol
@@ -220,8 +220,13 @@ class ReadModel:
     ) -> Iterator[Entry]:
         """The entries in effect at ``version``, dated after ``after`` and up to ``until``,
         in the fold's order."""
-        for row in self.tables.events(view.aggregate_id, version, after, until, limit):
-            yield entry_of(view.agreement, view.aggregate_id, row)
+        rows = self.tables.events(view.aggregate_id, version, after, until)
+        for entry in in_effect(view.agreement, view.aggregate_id, rows, version):
+            if limit is not None:
+                if limit == 0:
+                    return
+                limit -= 1
+            yield entry
 
     def window(
         self, view: View, first: date, second: date, known_at: datetime
@@ -524,12 +529,12 @@ class Prepared:
             return iter(fresh)
         after = self.checkpoint.on if self.checkpoint is not None else None
         aggregate_id = self.new[0].originator_id
-        old = (
-            entry_of(self.agreement, aggregate_id, row)
+        rows = (
+            row
             for row in self._tables.events(aggregate_id, self.last, after)
             if (row["version"], row["visible_from"]) not in gone
         )
-        return heapq.merge(old, fresh)
+        return heapq.merge(in_effect(self.agreement, aggregate_id, rows, self.last), fresh)
 
 
 class Seed(NamedTuple):
@@ -539,6 +544,17 @@ class Seed(NamedTuple):
     plain: dict[str, Any]
     row: Row | None
     digest: str
+
+
+def in_effect(
+    agreement: str, aggregate_id: uuid.UUID, rows: Iterable[Any], version: int
+) -> Iterator[Entry]:
+    """The entries of index rows in effect at ``version``, every row's seal checked
+    first (a row withdrawn by then is checked, then left out)."""
+    for row in rows:
+        entry = entry_of(agreement, aggregate_id, row)
+        if row["visible_until"] > version:
+            yield entry
 
 
 def entry_of(agreement: str, aggregate_id: uuid.UUID, row: Any) -> Entry:

@@ -220,7 +220,7 @@ class Tables:
             ),
             self.sql(
                 "CREATE INDEX IF NOT EXISTS ledger_timeline_order ON {t}ledger_timeline "
-                "(aggregate_id, day, opening, seq, version)"
+                "(aggregate_id, day, opening, seq, version, visible_from)"
             ),
             self.sql(
                 f"CREATE TABLE IF NOT EXISTS {{t}}ledger_appends (aggregate_id {ident}, "
@@ -580,9 +580,10 @@ class Tables:
             "SELECT t.version, t.visible_from, t.visible_until, t.day, t.opening, t.seq, t.seal, "  # noqa: S608
             f"e.topic, e.state FROM {{t}}ledger_timeline t JOIN {self.events_table} e "
             "ON e.originator_id = t.aggregate_id AND e.originator_version = t.version "
-            "WHERE t.aggregate_id = ? AND (t.day, t.opening, t.seq, t.version) > (?, ?, ?, ?) "
-            "AND t.day <= ? AND t.visible_from <= ? AND t.visible_until > ? "
-            "ORDER BY t.day, t.opening, t.seq, t.version LIMIT ?"
+            "WHERE t.aggregate_id = ? "
+            "AND (t.day, t.opening, t.seq, t.version, t.visible_from) > (?, ?, ?, ?, ?) "
+            "AND t.day <= ? AND t.visible_from <= ? "
+            "ORDER BY t.day, t.opening, t.seq, t.version, t.visible_from LIMIT ?"
         )
 
     def events(
@@ -591,26 +592,23 @@ class Tables:
         known: int,
         after: date | None = None,
         until: date | None = None,
-        limit: int | None = None,
     ) -> Iterator[Any]:
-        """The events in effect at log version ``known``, dated after ``after`` and up to
+        """The events recorded by log version ``known``, dated after ``after`` and up to
         ``until``, in the order of the fold, read a page at a time: rows with the index's
-        columns (``version``, ``visible_from``, ``day``, ``opening``, ``seq``…) and the
-        stored event's ``topic`` and ``state``."""
+        columns (``version``, ``visible_from``, ``visible_until``, ``day``, ``opening``,
+        ``seq``, ``seal``) and the stored event's ``topic`` and ``state``. Rows withdrawn
+        by then are among them: the reader checks every row's seal before it leaves one
+        out (``in_effect``), so that a row edited to look withdrawn cannot go unseen."""
         agg = self.aggregate(aggregate_id)
-        key: tuple[int, int, int, int] = ((after.toordinal() if after else 0), 2, 0, 0)
+        key: tuple[int, ...] = ((after.toordinal() if after else 0), 2, 0, 0, 0)
         last_day = until.toordinal() if until else date.max.toordinal()
-        remaining = limit
-        while remaining is None or remaining > 0:
-            page = PAGE if remaining is None else min(PAGE, remaining)
-            rows = self.all(self._events_sql(), (agg, *key, last_day, known, known, page))
+        while True:
+            rows = self.all(self._events_sql(), (agg, *key, last_day, known, PAGE))
             yield from rows
-            if len(rows) < page:
+            if len(rows) < PAGE:
                 return
             last = rows[-1]
-            key = (last["day"], last["opening"], last["seq"], last["version"])
-            if remaining is not None:
-                remaining -= len(rows)
+            key = (last["day"], last["opening"], last["seq"], last["version"], last["visible_from"])
 
     def stored(self, aggregate_id: uuid.UUID, versions: Sequence[int]) -> list[StoredEvent]:
         """The stored rows of these versions of an agreement's log."""
