@@ -7,13 +7,16 @@ eventsourcing's application, with the read model's changes in the same transacti
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import itertools
 import os
 import random
+import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from importlib import resources
@@ -181,6 +184,7 @@ class Ledger:
             ) from None
         recorder: Any = self._app.recorder
         self._read = ReadModel(recorder.tables, recorder, self._app.mapper)
+        self._memory_turn = threading.Lock()
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -262,14 +266,44 @@ class Ledger:
         return self._store(partial(self._read.checked_view, found))
 
     def _rebuild(self, name: str) -> View:
-        records = self.log(name, must_be_known=False).records
-        if not records:
-            raise AgreementNotFound(f"the store holds no agreement {name!r}")
-        self._store(lambda: self._read.rebuild(name, records))
-        view = self._store(lambda: self._read.tables.view(agreement_uuid(name)))
+        aggregate_id = agreement_uuid(name)
+        with self._turn(aggregate_id):  # readers arriving together rebuild it once
+            view = self._store(partial(self._read.tables.view, aggregate_id))
+            if view is not None:
+                return view
+            records = self.log(name, must_be_known=False).records
+            if not records:
+                raise AgreementNotFound(f"the store holds no agreement {name!r}")
+            self._store(partial(self._read.rebuild, name, records))
+        view = self._store(partial(self._read.tables.view, aggregate_id))
         if view is None:  # pragma: no cover - the rebuild just wrote it
             raise StoreError(f"the read model of {name!r} could not be built")
         return view
+
+    @contextlib.contextmanager
+    def _turn(self, aggregate_id: uuid.UUID) -> Iterator[None]:
+        """Writers to one agreement take turns: each reads the head, checks and saves
+        while the others wait, instead of racing and checking again after losing.
+        PostgreSQL queues them on an advisory lock per agreement (first come, first
+        served); a SQLite file on a lock file beside it (one writer at a time, as
+        SQLite writes anyway); memory on a lock in this process."""
+        if self.location.is_postgres:
+            recorder: Any = self._app.recorder
+            datastore = recorder.datastore
+            key = f"contract-ledger agreement {aggregate_id}"
+            with datastore.get_connection() as connection:
+                connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+                try:
+                    yield
+                finally:
+                    connection.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+            return
+        if self.location.is_file:
+            with self.location.writer_lock():
+                yield
+            return
+        with self._memory_turn:
+            yield
 
     def events(self, ids: Collection[str], *, agreement: str | None = None) -> dict[str, Fact]:
         """The recorded events with these ids (``agreement#n``), as typed values; ids the
@@ -570,14 +604,28 @@ class Ledger:
                 "longer holds: its events are missing — restore the store"
             )
         for name, records in proven:
-            if (
-                reindex
-                or self._store(partial(self._read.tables.view_row, records[0].originator_id))
-                is None
-            ):
+            aggregate_id = records[0].originator_id
+            if reindex or self._store(partial(self._read.tables.view_row, aggregate_id)) is None:
                 self._store(partial(self._read.rebuild, name, records))
-            self._store(partial(self._read.verify, name, records))
+            self._compare_read_model(name)
         return checked
+
+    def _compare_read_model(self, name: str) -> None:
+        """Every read-model row of ``name`` is the row a rebuild from its events writes:
+        ``IntegrityFailure`` names the first table and row that differ."""
+        with self.from_events(name) as rebuilt:
+            expected = rebuilt._store(partial(rebuilt._read.rows, name))
+        found = self._store(partial(self._read.rows, name))
+        for table, rows in expected.items():
+            stored = found.get(table, [])
+            for want, got in itertools.zip_longest(rows, stored):
+                if want != got:
+                    where = _row_named(name, table, want if want is not None else got)
+                    raise IntegrityFailure(
+                        f"{name}: {where} does not match the log; the events themselves are "
+                        "intact (every chain checks out) — rebuild the read model with "
+                        "`ledger verify --reindex`"
+                    )
 
     # -- writing -------------------------------------------------------------------
 
@@ -596,13 +644,16 @@ class Ledger:
         deadline = time.monotonic() + RETRY_SECONDS
         attempt = 0
         while True:
-            new, write = self._prepared(label, facts, plain)
             try:
-                # The library's event store writes them: mapped rows, one transaction.
-                signed = self._signed(label, new)
-                self._store(
-                    partial(self._app.events.put, new, read_model=write, head_signature=signed)
-                )
+                with self._turn(agreement_uuid(label)):
+                    new, write = self._prepared(label, facts, plain)
+                    # The library's event store writes them: mapped rows, one transaction.
+                    signed = self._signed(label, new)
+                    self._store(
+                        partial(
+                            self._app.events.put, new, read_model=write, head_signature=signed
+                        )
+                    )
             except IntegrityError:
                 attempt += 1
                 if time.monotonic() >= deadline:
@@ -767,6 +818,19 @@ def _agreement_named(facts: Sequence[Fact], agreement: str | None) -> str | None
             )
         return first.agreement
     return agreement
+
+
+def _row_named(agreement: str, table: str, row: tuple[Any, ...] | None) -> str:
+    """A read-model row as a person would look for it: its table and leading columns."""
+    values = list(row or ("?", "?"))
+    if table == "ledger_appends":
+        return f"the record of the append ending at {event_id(agreement, values[0])}"
+    if table == "ledger_timeline":
+        return f"the timeline index at {event_id(agreement, values[0])}"
+    if table == "ledger_checkpoints":
+        day = date.fromordinal(values[0]).isoformat()
+        return f"the checkpoint of {day} (written at {event_id(agreement, values[1])})"
+    return f"its row in {table}"
 
 
 def _reason(error: BaseException) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import importlib.util
 import os
 import sqlite3
 import stat
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -105,10 +107,26 @@ class StoreLocation:
         return True
 
     def discard(self) -> None:
-        """Remove this SQLite file and its journals (only ever called on a staged file,
-        which no other process knows of)."""
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        """Remove this SQLite file, its journals and its writers' lock file (only ever
+        called on a staged file, which no other process knows of)."""
+        for suffix in ("", "-wal", "-shm", "-journal", "-lock"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold the lock writers of this SQLite file take turns on: a kernel lock on the
+        file ``<store>-lock`` beside it (released by the kernel if the process dies; the
+        file stays, like SQLite's ``-shm``). A ``file:`` URI (a store opened read-only,
+        say) has no lock file: SQLite arbitrates alone."""
+        if self.url.startswith("file:"):
+            yield
+            return
+        descriptor = os.open(f"{self.path}-lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing the file releases the lock
 
     def display(self) -> str:
         """The location for messages, without any password."""

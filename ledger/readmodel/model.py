@@ -18,7 +18,7 @@ import heapq
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
-from itertools import groupby, zip_longest
+from itertools import groupby
 from typing import Any, NamedTuple, Protocol
 
 from eventsourcing.persistence import StoredEvent
@@ -27,7 +27,7 @@ from ledger.adapters.mapper import LedgerMapper, decode, fold_form
 from ledger.domain.draft import Draft, Key
 from ledger.domain.entries import Entry
 from ledger.domain.events import Fact
-from ledger.domain.fold import Batch, check, fold, fold_days
+from ledger.domain.fold import Batch, check, fold
 from ledger.domain.ids import agreement_uuid, event_id, version_in
 from ledger.domain.state import AgreementState
 from ledger.domain.timeline import (
@@ -36,7 +36,6 @@ from ledger.domain.timeline import (
     Recorded,
     Recording,
     Row,
-    known,
     not_known_yet,
     not_open_yet,
     target,
@@ -50,7 +49,6 @@ from ledger.readmodel.sql import (
     Tables,
     View,
     checkpoint_seal,
-    row_seal,
     seal,
 )
 
@@ -347,9 +345,7 @@ class ReadModel:
                 last_recorded=recorded_at,
                 digest=new[-1].digest,
             ),
-            appends=appends_of(prepared.agreement, new, prepared.seeds)
-            if view is None and not prepared.last
-            else (
+            appends=(
                 Append(new[-1].originator_version, recorded_at, prepared.touched, new[-1].digest),
             ),
             opened=prepared.recording.opened(),
@@ -367,95 +363,30 @@ class ReadModel:
     # -- maintenance ---------------------------------------------------------------
 
     def rebuild(self, agreement: str, records: Sequence[Recorded]) -> None:
-        """Rebuild an agreement's read model from its whole log."""
-        prepared = self.prepare(agreement, records)
-        keeper = self.keeper(prepared)
-        draft = check(prepared, prepared.batch, keeper.each_day)
-        change = self.written(prepared, draft, keeper, None)
-        with self.tables.transaction(commit=True) as cursor:
-            self.tables.forget(cursor, change.aggregate_id)
-            self.tables.write(cursor, change)
-
-    def verify(self, agreement: str, records: Sequence[Recorded]) -> None:
-        """Check every read-model row against the whole log (already verified): the view,
-        every append, every index row, and every checkpoint, superseded ones included.
-        ``IntegrityFailure`` names the first that differs."""
+        """Rebuild an agreement's read model from its whole log, by recording its appends
+        again one after the other, as they happened: the rows come out exactly as the
+        appends wrote them, history included (superseded checkpoints, the recording
+        axis). The agreement's view is written last, so that a rebuild cut short is
+        started again from scratch on first use."""
         aggregate_id = agreement_uuid(agreement)
-        try:
-            view = self.tables.view(aggregate_id)
-        except ReadModelMismatch:
-            raise _read_model_failure(agreement, "its row in ledger_views") from None
-        last = records[-1]
-        if view is None or (view.version, view.digest, view.last_recorded) != (
-            last.originator_version,
-            last.digest,
-            last.timestamp,
-        ):
-            raise _read_model_failure(agreement, "its row in ledger_views")
-        expected = appends_of(agreement, records)
-        stored = self.tables.appends(aggregate_id)
-        for want, got in zip_longest(expected, stored):
-            if got is None or want != got[0] or got[1] != want.sealed(aggregate_id):
-                where = want.last_version if want is not None else got[0].last_version
-                raise _read_model_failure(agreement, f"the record of the append ending at {where}")
-        recording = Recording(agreement)
-        for record in records:
-            recording.add(record.originator_version, record.plain)
-        digests = {r.originator_version: r.digest for r in records}
-        rows = sorted(recording.rows, key=lambda r: (r.version, r.visible_from))
-        stored_rows = self.tables.all_rows(aggregate_id)
-        for want_row, got_row in zip_longest(rows, stored_rows):
-            if want_row is None or got_row is None:
-                version = (want_row or stored_rows[len(rows)][0]).version
-                raise _read_model_failure(
-                    agreement, f"the timeline index at {event_id(agreement, version)}"
-                )
-            if want_row != got_row[0] or got_row[1] != row_seal(
-                aggregate_id, want_row, digests[want_row.version]
-            ):
-                where = event_id(agreement, want_row.version)
-                raise _read_model_failure(agreement, f"the timeline index at {where}")
-        self._verify_checkpoints(agreement, aggregate_id, records, expected)
+        with self.tables.transaction(commit=True) as cursor:
+            self.tables.forget(cursor, aggregate_id)
+        view = None
+        for _, group in groupby(records, key=lambda r: r.timestamp):
+            batch = list(group)
+            prepared = self.prepare(agreement, batch)
+            keeper = self.keeper(prepared)
+            draft = check(prepared, prepared.batch, keeper.each_day)
+            change = self.written(prepared, draft, keeper, view)
+            view = change.view
+            last = batch[-1] is records[-1]
+            with self.tables.transaction(commit=True) as cursor:
+                self.tables.write(cursor, change, with_view=last)
 
-    def _verify_checkpoints(
-        self,
-        agreement: str,
-        aggregate_id: uuid.UUID,
-        records: Sequence[Recorded],
-        appends: Sequence[Append],
-    ) -> None:
-        """Every checkpoint, in force or superseded, is the state the log folded to at the
-        end of its day as known at the version that wrote it, sealed with that version's
-        event, and superseded exactly when a later append changed its day or before."""
-        by_version = {r.originator_version: r for r in records}
-        generations: dict[int, list[Checkpoint]] = {}
-        for checkpoint in self.tables.checkpoints(aggregate_id):
-            generations.setdefault(checkpoint.valid_from, []).append(checkpoint)
-        for valid_from, kept in sorted(generations.items()):
-            head = by_version.get(valid_from)
-            if head is None:
-                raise _read_model_failure(agreement, f"the checkpoint of {kept[0].on}")
-            wanted = {c.on: c for c in kept}
-            known_records = [r for r in records if r.originator_version <= valid_from]
-            entries = known(agreement, known_records).entries
-            for draft, day, _, _ in fold_days(None, entries):
-                if day not in wanted:
-                    continue
-                checkpoint = wanted.pop(day)
-                sealed = checkpoint_seal(
-                    aggregate_id, day, valid_from, checkpoint.state, head.digest
-                )
-                superseded = _superseded_at(appends, valid_from, day)
-                if (
-                    load(checkpoint.state)[0] != draft
-                    or checkpoint.seal != sealed
-                    or checkpoint.valid_until != superseded
-                ):
-                    raise _read_model_failure(agreement, f"the checkpoint of {checkpoint.on}")
-                if not wanted:
-                    break
-            if wanted:
-                raise _read_model_failure(agreement, f"the checkpoint of {min(wanted)}")
+    def rows(self, agreement: str) -> dict[str, list[tuple[Any, ...]]]:
+        """Every read-model row of an agreement, table by table, in a form that compares
+        across stores and dialects (``verify`` compares a store's rows with a rebuild's)."""
+        return self.tables.rows_of(agreement_uuid(agreement))
 
 
 class Prepared:
@@ -597,54 +528,3 @@ def _noted(entries: Iterator[Entry], ids: set[str]) -> Iterator[Entry]:
     for entry in entries:
         ids.add(entry.id)
         yield entry
-
-
-def appends_of(
-    agreement: str, records: Sequence[Recorded], seeds: Sequence[Seed] = ()
-) -> tuple[Append, ...]:
-    """The appends of a log (its events grouped by recording time, which an append's
-    events share), each with the first day it changed and its last event's digest."""
-    recording = Recording(agreement)
-    for seed in seeds:
-        recording.seed(seed.version, seed.plain, seed.row)
-    found = []
-    for moment, group in groupby(records, key=lambda r: r.timestamp):
-        batch = list(group)
-        before = [row.visible_until for row in recording.rows]
-        count = len(recording.rows)
-        for record in batch:
-            recording.add(record.originator_version, record.plain)
-        changed = [row.on for row in recording.rows[count:]]
-        changed += [
-            row.on
-            for row, until in zip(recording.rows, before, strict=False)
-            if row.visible_until != until
-        ]
-        last = batch[-1]
-        found.append(
-            Append(last.originator_version, moment, min(changed, default=None), last.digest)
-        )
-    return tuple(found)
-
-
-def _superseded_at(appends: Sequence[Append], valid_from: int, day: date) -> int:
-    """The version from which a checkpoint written at ``valid_from`` for ``day`` no longer
-    holds: the first version of the first later append that changed that day or before."""
-    previous = None
-    for append in appends:
-        if (
-            previous is not None
-            and previous >= valid_from
-            and append.touched is not None
-            and append.touched <= day
-        ):
-            return previous + 1
-        previous = append.last_version
-    return OPEN
-
-
-def _read_model_failure(agreement: str, what: str) -> IntegrityFailure:
-    return IntegrityFailure(
-        f"{agreement}: {what} does not match the log; the events themselves are intact — "
-        "rebuild the index and checkpoints with `ledger verify --reindex`"
-    )

@@ -34,6 +34,11 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     and the read model commits with the events."""
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        # psycopg prepares a statement on its sixth run and records the name without
+        # checking it; when eventsourcing swallows a failed insert in a pipeline and
+        # commits, the server never created the statement, and a later run fails with
+        # "prepared statement _pg3_N does not exist". Statements are cheap to plan here.
+        datastore.pool.kwargs["prepare_threshold"] = None
         schema = quoted(datastore.schema)
         table = kwargs.get("events_table_name", "stored_events")
         self.tables = Tables(

@@ -281,11 +281,17 @@ class Tables:
 
     # -- writing (inside the events' transaction) ------------------------------------
 
-    def write(self, cursor: Any, change: ReadModelWrite) -> None:
-        """Record ``change`` with ``cursor``, in the transaction that inserts its events."""
+    def write(self, cursor: Any, change: ReadModelWrite, *, with_view: bool = True) -> None:
+        """Record ``change`` with ``cursor``, in the transaction that inserts its events
+        (``with_view``: and the agreement's view; a rebuild writes it last)."""
         aggregate_id = change.aggregate_id
         agg = self.aggregate(aggregate_id)
         view = change.view
+        if with_view:
+            self._write_view(cursor, agg, view)
+        self._write_rest(cursor, aggregate_id, agg, change)
+
+    def _write_view(self, cursor: Any, agg: Any, view: View) -> None:
         cursor.execute(
             self.sql(
                 "INSERT INTO {t}ledger_views (aggregate_id, agreement, title, opened_on, "
@@ -309,6 +315,11 @@ class Tables:
                 view.sealed(),
             ),
         )
+
+    def _write_rest(
+        self, cursor: Any, aggregate_id: uuid.UUID, agg: Any, change: ReadModelWrite
+    ) -> None:
+        view = change.view
         cursor.executemany(
             self.sql("INSERT INTO {t}ledger_appends VALUES (?, ?, ?, ?, ?, ?)"),
             [
@@ -429,6 +440,26 @@ class Tables:
             )
 
     # -- reading -------------------------------------------------------------------
+
+    def rows_of(self, aggregate_id: uuid.UUID) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of an agreement in every read-model table, sorted, its aggregate id
+        left out and its blobs as bytes, so that two stores' rows compare."""
+        found = {}
+        for table in TABLES:
+            rows = self.all(
+                # The table names are the module's own constants, never input.
+                f"SELECT * FROM {{t}}{table} WHERE aggregate_id = ?",  # noqa: S608
+                (self.aggregate(aggregate_id),),
+            )
+            found[table] = sorted(
+                tuple(
+                    bytes(v) if isinstance(v, memoryview) else v
+                    for k, v in dict(r).items()
+                    if k != "aggregate_id"
+                )
+                for r in rows
+            )
+        return found
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """The rows of one query, in a read transaction of its own."""
