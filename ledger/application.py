@@ -109,6 +109,7 @@ class Ledger:
                 f"no ledger store at {self.location.display()}: create it with `ledger init`"
             )
         self._clock = clock
+        self.location.probe()
         try:
             self._app = LedgerApplication(env=self.location.env())
         except InputError:
