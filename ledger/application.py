@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from importlib import resources
@@ -48,11 +48,21 @@ from ledger.readmodel.sql import View
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
     from ledger.domain.difference import Difference
+    from ledger.domain.draft import Draft
+    from ledger.domain.fold import DayEnd
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseLife
     from ledger.domain.whatif import WhatIf
 
 T = TypeVar("T")
+
+# A report of long work: the stage (``reading the file``, ``checking the rules``,
+# ``writing``, ``reading the events``, ``checking the chain``, ``checking the index``,
+# ``rebuilding the index``), how much of it is done, and the total when it is known.
+# Called at coarse grain: at each stage's start and end, and every ``PROGRESS_EVERY``
+# events in between.
+Progress = Callable[[str, int, int | None], None]
+PROGRESS_EVERY = 1000
 
 EXAMPLES = ("openai-microsoft",)
 RETRY_SECONDS = 60
@@ -385,16 +395,24 @@ class Ledger:
 
     # -- integrity -----------------------------------------------------------------
 
-    def verify(self, agreement: str | None = None, *, reindex: bool = False) -> int:
+    def verify(
+        self,
+        agreement: str | None = None,
+        *,
+        reindex: bool = False,
+        progress: Progress | None = None,
+    ) -> int:
         """Check every stored event against the hash chain, then the read model against
         the events; the number of events checked.
 
         Raises ``IntegrityFailure`` naming the first event, or the first part of the
         read model, that does not match. With ``reindex``, the read model is rebuilt
-        from the verified events first.
+        from the verified events first. ``progress`` hears of each stage (see
+        ``Progress``).
         """
         from ledger.adapters.integrity import opened_agreements, verify_rows
 
+        report = progress or _silent
         if agreement is not None:
             self.log(agreement)  # an agreement the store does not hold is refused
             names = [(agreement, agreement_uuid(agreement))]
@@ -402,26 +420,38 @@ class Ledger:
             names = opened_agreements(self._opening_rows(), self._app.mapper)
         checked = 0
         for name, aggregate_id in names:
-            rows: list[StoredEvent] = self._store(
-                partial(list, self._read.stored_rows(aggregate_id))
-            )
-            records = verify_rows(name, rows, self._app.mapper)
-            checked += len(records)
             view = self._store(partial(self._read.tables.view, aggregate_id))
+            expected = view.version if view is not None else None
+            stored = _counted(self._read.stored_rows(aggregate_id), "reading the events", expected)
+            rows: list[StoredEvent] = self._store(partial(list, stored(report)))
+            chained_rows = _counted(iter(rows), "checking the chain", len(rows))
+            records = verify_rows(name, chained_rows(report), self._app.mapper)
+            checked += len(records)
             if reindex or view is None:
+                report("rebuilding the index", 0, 1)
                 self._store(partial(self._read.rebuild, name, records))
+                report("rebuilding the index", 1, 1)
+            report("checking the index", 0, 1)
             self._store(partial(self._read.verify, name, records))
+            report("checking the index", 1, 1)
         return checked
 
     # -- writing -------------------------------------------------------------------
 
-    def append(self, facts: Sequence[Fact], *, agreement: str | None = None) -> list[Appended]:
+    def append(
+        self,
+        facts: Sequence[Fact],
+        *,
+        agreement: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[Appended]:
         """Record ``facts`` atomically: all of them, or none if any breaks a rule.
 
         A batch that starts with ``agreement_opened`` creates its agreement. When
         another writer appends first, the batch is checked again against the new
-        timeline and retried.
+        timeline and retried. ``progress`` hears of the checking and the writing.
         """
+        report = progress or _silent
         if not facts:
             raise InputError("expected at least one event to append, got none")
         name = _agreement_named(facts, agreement)
@@ -430,7 +460,8 @@ class Ledger:
         deadline = time.monotonic() + RETRY_SECONDS
         attempt = 0
         while True:
-            new, write = self._prepared(label, facts, plain)
+            new, write = self._prepared(label, facts, plain, report)
+            report("writing", 0, len(new))
             try:
                 # The library's event store writes them: mapped rows, one transaction.
                 self._store(partial(self._app.events.put, new, read_model=write))
@@ -442,6 +473,7 @@ class Ledger:
                 pause = min(MAX_PAUSE, BASE_PAUSE * 2**attempt)
                 time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not security
                 continue
+            report("writing", len(new), len(new))
             return [
                 Appended(event_id(label, r.originator_version), r.timestamp, fact)
                 for r, fact in zip(new, facts, strict=True)
@@ -452,7 +484,11 @@ class Ledger:
         )
 
     def _prepared(
-        self, name: str, facts: Sequence[Fact], plain: Sequence[dict[str, Any]]
+        self,
+        name: str,
+        facts: Sequence[Fact],
+        plain: Sequence[dict[str, Any]],
+        report: Progress,
     ) -> tuple[list[Recorded], Any]:
         """Load: the log's head; domain: the new events, checked from the checkpoint the
         read model chooses; and what the read model writes with them."""
@@ -465,7 +501,13 @@ class Ledger:
         new = chained(aggregate_id, head, plain, self._recording_time(head))
         prepared = self._store(lambda: self._read.prepare(name, new))
         keeper = self._read.keeper(prepared)
-        draft = self._store(lambda: check(prepared, prepared.batch, keeper.each_day))
+        # From the opening, the fold goes through the batch alone; from a checkpoint, through
+        # the events after it too, which only the fold itself counts.
+        total = len(new) if prepared.last == 0 else None
+        each_day = _CountingDays(keeper.each_day, report, total)
+        report("checking the rules", 0, total)
+        draft = self._store(lambda: check(prepared, prepared.batch, each_day))
+        report("checking the rules", each_day.done, each_day.done)
         return new, self._read.written(prepared, draft, keeper, view)
 
     def _recording_time(self, head: Recorded | None) -> datetime:
@@ -473,30 +515,45 @@ class Ledger:
         return now if head is None else max(now, head.timestamp + TICK)
 
     def append_file(
-        self, name: str, *, agreement: str | None = None, stdin_text: str | None = None
+        self,
+        name: str,
+        *,
+        agreement: str | None = None,
+        stdin_text: str | None = None,
+        progress: Progress | None = None,
     ) -> list[Appended]:
-        """Append the events of an amendment file (``-``: standard input)."""
+        """Append the events of an amendment file (``-``: standard input); ``progress``
+        hears of the reading, the checking and the writing."""
         from ledger.adapters.files import read_file
 
+        report = progress or _silent
+        report("reading the file", 0, None)
         file = read_file(name, stdin_text)
-        return self._append_document(file, name if name != "-" else "<stdin>", agreement)
+        report("reading the file", len(file.events), len(file.events))
+        label = name if name != "-" else "<stdin>"
+        return self._append_document(file, label, agreement, report)
 
-    def load_example(self, example: str = "openai-microsoft") -> list[Appended]:
+    def load_example(
+        self, example: str = "openai-microsoft", *, progress: Progress | None = None
+    ) -> list[Appended]:
         """Load a bundled history; refused if the store already holds that agreement."""
         from ledger.adapters.files import parse_text
 
+        report = progress or _silent
         if example not in EXAMPLES:
             raise InputError(
                 f"expected one of the bundled examples ({', '.join(EXAMPLES)}), got {example!r}"
             )
+        report("reading the file", 0, None)
         text = resources.files("ledger.examples").joinpath(f"{example}.yaml").read_text("utf-8")
         file = parse_text(text, f"{example}.yaml")
+        report("reading the file", len(file.events), len(file.events))
         if file.agreement in self.agreements():
             raise AgreementExists(f"the store already holds the agreement {file.agreement!r}")
-        return self._append_document(file, f"{example}.yaml", None)
+        return self._append_document(file, f"{example}.yaml", None, report)
 
     def _append_document(
-        self, file: AmendmentFile, name: str, agreement: str | None
+        self, file: AmendmentFile, name: str, agreement: str | None, report: Progress
     ) -> list[Appended]:
         if agreement is not None and file.agreement is not None and agreement != file.agreement:
             raise FileError(
@@ -504,7 +561,7 @@ class Ledger:
                 f"agreement: expected {agreement!r} (from --agreement), got {file.agreement!r}",
             )
         try:
-            return self.append(file.events, agreement=file.agreement or agreement)
+            return self.append(file.events, agreement=file.agreement or agreement, progress=report)
         except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
 
@@ -562,6 +619,47 @@ def write_to(
         staged.discard()
     with Ledger(store, clock=clock) as ledger:
         return action(ledger)
+
+
+def _silent(_stage: str, _done: int, _total: int | None) -> None:
+    """No one is listening."""
+
+
+class _CountingDays:
+    """The fold's day ends passed on to ``each_day``, with the entries folded reported
+    every ``PROGRESS_EVERY``."""
+
+    def __init__(self, each_day: DayEnd, report: Progress, total: int | None) -> None:
+        self._each_day = each_day
+        self._report = report
+        self._total = total
+        self.done = 0
+        self._next = PROGRESS_EVERY
+
+    def __call__(self, draft: Draft, day: date, count: int, upcoming: date | None) -> None:
+        self._each_day(draft, day, count, upcoming)
+        self.done += count
+        if self.done >= self._next:
+            self._report("checking the rules", self.done, self._total)
+            self._next = self.done + PROGRESS_EVERY
+
+
+def _counted(
+    items: Iterator[T], stage: str, total: int | None
+) -> Callable[[Progress], Iterator[T]]:
+    """``items``, with how many have gone by reported every ``PROGRESS_EVERY``."""
+
+    def counting(report: Progress) -> Iterator[T]:
+        report(stage, 0, total)
+        done = 0
+        for item in items:
+            yield item
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                report(stage, done, total)
+        report(stage, done, done if total is None else max(total, done))
+
+    return counting
 
 
 def _agreement_named(facts: Sequence[Fact], agreement: str | None) -> str | None:
