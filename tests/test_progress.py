@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import time
 from pathlib import Path
 
+import pytest
+from conftest import cli_environment, ledger_command
 from rich.console import Console
 
 from ledger import Ledger
@@ -126,3 +129,30 @@ class TestTheBar:
             bar("writing", 10, 10)
         assert screen.getvalue() == ""
         assert not bar.shown
+
+
+@pytest.mark.slow
+def test_a_piped_append_prints_only_its_summary(tmp_path: Path) -> None:
+    """``ledger append`` of a large file, its output captured: one summary line, no bar."""
+    store = tmp_path / "l.sqlite"
+    env = cli_environment()
+    subprocess.run(
+        [*ledger_command(), "--store", str(store), "init", "--example", "openai-microsoft"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    done = subprocess.run(
+        [*ledger_command(), "append", str(governance_file(tmp_path / "many.json"))],
+        env={**env, "LEDGER_STORE": str(store)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    [line] = done.stdout.splitlines()
+    assert line.startswith(
+        f"Appended {EVENTS:,} events (openai-microsoft#12 … openai-microsoft#{EVENTS + 11})"
+    )
