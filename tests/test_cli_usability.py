@@ -209,6 +209,20 @@ class TestTables:
         assert out == "No events of type termination, effective from 2020-01-01.\n"
 
 
+def test_json_gives_the_precision_of_every_date(run: Run) -> None:
+    """Each date that can be approximate has its ``<name>_precision`` sibling."""
+    state = run.json("replay", "--as-of", "2025-06-01")
+    clause = next(c for c in state["clauses"] if c["id"] == "azure-exclusivity")
+    assert (clause["in_force_since_precision"], clause["amended_on_precision"]) == ("month", "day")
+    [talks] = state["renegotiations"]
+    assert (talks["opened_on_precision"], talks["closed_on_precision"]) == ("year", None)
+    assert {p["proposed_on_precision"] for p in talks["proposals"]} == {"year"}
+    assert state["opened_on_precision"] == "month"
+    hypothetical = run.json("whatif", "--as-of", "2026-01-01", EQUITY_SWAP)["hypothetical"]
+    [stake] = hypothetical["ownership"]["stakes"]
+    assert stake["since_precision"] in {"day", "month", "quarter", "year"}
+
+
 class TestLongLists:
     """A replay of a long history lists the latest governance events, and says so."""
 
@@ -359,6 +373,13 @@ class TestCsv:
         stake = next(r for r in hypothetical if r["what"] == "stake")
         assert (stake["id"], stake["change"], stake["to"]) == ("microsoft/openai", "added", "30")
 
+    def test_replay_offers_every_table(self) -> None:
+        """The command line's --table choices are the tables the CSV module prints."""
+        from ledger.entrypoints import cli
+        from ledger.presentation import sheets
+
+        assert cli.STATE_TABLES == sheets.STATE_TABLES
+
     def test_json_and_csv_together_are_refused(self, run: Run) -> None:
         """One format at a time."""
         run("history", "--json", "--csv", code=2)
@@ -403,6 +424,13 @@ class TestGlobalOptions:
             assert "--store" in text, command
         assert "renegotiation_concluded" in run("history", "--help")
         assert "may also come after the command" in run("--help")
+
+    def test_no_command_is_the_help(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """``ledger`` alone (and ``ledger show``) prints the help, with 0."""
+        assert main([]) == 0
+        assert capsys.readouterr().out.startswith("Usage: ledger [OPTIONS] COMMAND")
+        assert main(["show"]) == 0
+        assert "clause" in capsys.readouterr().out
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:

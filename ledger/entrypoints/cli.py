@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
+# ``ledger`` (or ``ledger show``) alone: click 8.2 and later raise this to show the help.
+_NO_ARGS: tuple[type[Exception], ...] = (
+    (click.exceptions.NoArgsIsHelpError,) if hasattr(click.exceptions, "NoArgsIsHelpError") else ()
+)
 STATE_TABLES = ("clauses", "investments", "stakes", "governance", "renegotiations")
 
 
@@ -164,12 +168,11 @@ class _LedgerGroup(click.Group):
         "ledger history --kind governance",
         "ledger show clause azure-exclusivity",
         "ledger COMMAND --help",
-        "",
-        "--store and --debug may also come after the command.",
-        'Shell completion (bash): eval "$(_LEDGER_COMPLETE=bash_source ledger)"',
-    ),
+    )
+    + "\n\n--store and --debug may also come after the command. Shell completion (bash): "
+    'eval "$(_LEDGER_COMPLETE=bash_source ledger)"',
 )
-@click.option("--store", help=_STORE_HELP)
+@click.option("--store", metavar="STORE", help=_STORE_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="contract-ledger")
 @click.pass_context
@@ -252,10 +255,11 @@ def init(ctx: click.Context, example: str | None) -> None:
 
 
 @cli.command(
+    short_help="The agreements in the store.",
     epilog=_examples(
         "ledger agreements",
         "ledger agreements --csv > agreements.csv",
-    )
+    ),
 )
 @_json
 @_csv
@@ -336,11 +340,12 @@ def replay(
 
 
 @cli.command(
+    short_help="Append the events of a YAML or JSON file, atomically.",
     epilog=_examples(
         "ledger append examples/amendments/2020.yaml",
         "ledger append events.json --agreement acme-globex",
         "generate-events | ledger append -",
-    )
+    ),
 )
 @click.argument("file")
 @_agreement
@@ -360,12 +365,13 @@ def append(ctx: click.Context, file: str, agreement: str | None) -> None:
 
 
 @cli.command(
+    short_help="The recorded events with their sources.",
     epilog=_examples(
         "ledger history",
         "ledger history --kind governance --from 2023-01-01",
         "ledger history --known-at 2025-01-01 --json",
         "ledger history --clause azure-exclusivity   # as: ledger show clause",
-    )
+    ),
 )
 @click.option("--from", "start", type=DATE, help="First effective date.")
 @click.option("--to", "end", type=DATE, help="Last effective date.")
@@ -492,11 +498,12 @@ def diff(
 
 
 @cli.command(
+    short_help="The agreement if a file's events or a proposal applied.",
     epilog=_examples(
         "ledger whatif --as-of 2026-01-01 features/whatif/equity-swap.yaml",
         "ledger whatif --as-of 2025-06-01 --proposal equity-for-revenue",
         "ledger whatif --as-of 2025-06-01 --compare equity-for-revenue agi-clause-removal",
-    )
+    ),
 )
 @click.option("--as-of", "as_of", type=DATE, required=True, help="The date to compare on.")
 @click.argument("file", required=False)
@@ -598,6 +605,7 @@ def _show_comparison(
 
 @cli.group(
     cls=_LedgerGroup,
+    short_help="One thing in detail: a clause's whole life.",
     epilog=_examples("ledger show clause azure-exclusivity"),
 )
 def show() -> None:
@@ -692,11 +700,12 @@ def _refuse_unknown_clause(
 
 
 @cli.command(
+    short_help="Check the hash chains, the index and the checkpoints.",
     epilog=_examples(
         "ledger verify",
         "ledger verify --agreement openai-microsoft",
         "ledger verify --reindex    # rebuild the index and checkpoints from the events",
-    )
+    ),
 )
 @_agreement
 @click.option(
@@ -758,6 +767,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("ledger: aborted", err=True)
         return 1
+    except _NO_ARGS as asked:  # the help, as asked for by giving no command
+        click.echo(str(getattr(asked, "message", asked)))
+        return 0
     except click.ClickException as error:
         context = getattr(error, "ctx", None)  # usage errors know their command
         hint = f"{context.command_path}: " if context is not None else "ledger: "
