@@ -7,12 +7,8 @@ Feature: The public record beside the article's story
   a year, a retraction of the unsupported "exodus" counts, and the events the article never
   had. Replayed as known just after openai-microsoft#11 was recorded, the ledger still tells
   the article's story; replayed now, it tells the record's. docs/public-record.md says where
-  each fact of the record went.
-
-  This feature needs two steps that are not in the step library yet:
-    Given the ledger holds the "openai-microsoft" example with the public record
-    When I replay to 2024-06-30 as known at "openai-microsoft#11"
-  (an event id as "known at": as known just after that event was recorded).
+  each fact of the record went. An event id as "known at" means as known just after that
+  event was recorded.
 
   Background:
     Given the ledger holds the "openai-microsoft" example with the public record
@@ -226,3 +222,11 @@ Feature: The public record beside the article's story
     And the history shows event "openai-microsoft#7" not withdrawn
     And the history shows event "openai-microsoft#8" not withdrawn
     And the history shows event "openai-microsoft#10" not withdrawn
+
+  Scenario: What the public record changed about the article's story of mid-2024
+    Then on 2024-06-30, between known at "openai-microsoft#11" and known at "now", clause "openai-revenue-share" is removed by "openai-microsoft#12"
+    And on 2024-06-30, between known at "openai-microsoft#11" and known at "now", clause "gpt3-licence" is added by "openai-microsoft#20"
+    And on 2024-06-30, between known at "openai-microsoft#11" and known at "now", clause "microsoft-profit-share" is added by "openai-microsoft#26"
+
+  Scenario: The record's changes to the story of 2025-11-01, one layer against the other
+    Then on 2025-11-01, between known at "openai-microsoft#11" and known at "openai-microsoft#62", clause "microsoft-ip-rights" is added by "openai-microsoft#12"

@@ -7,15 +7,18 @@ eventsourcing's application, with the read model's changes in the same transacti
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from importlib import resources
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 from eventsourcing.application import Application
@@ -30,7 +33,8 @@ from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
 from ledger.domain.events import AgreementOpened, Fact, unstructure_fact
 from ledger.domain.fold import check
-from ledger.domain.ids import agreement_uuid, event_id
+from ledger.domain.heads import Head, SignedHead
+from ledger.domain.ids import agreement_uuid, event_id, parse_event_id
 from ledger.domain.state import AgreementState
 from ledger.domain.timeline import Log, Recorded, chained, not_known_yet
 from ledger.errors import (
@@ -39,7 +43,10 @@ from ledger.errors import (
     ConcurrencyError,
     FileError,
     InputError,
+    IntegrityFailure,
     InvalidField,
+    ReadModelMismatch,
+    ReadModelWarning,
     StoreError,
 )
 from ledger.readmodel.model import ReadModel
@@ -55,6 +62,9 @@ if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.domain.whatif import WhatIf
 
 T = TypeVar("T")
+# When a question is asked as known at: a time, or an event's id (just after that event
+# was recorded).
+KnownAt = datetime | str
 
 # A report of long work: the stage (``reading the file``, ``checking the rules``,
 # ``writing``, ``reading the events``, ``checking the chain``, ``checking the index``,
@@ -73,6 +83,34 @@ MAX_PAUSE = 0.25
 TICK = timedelta(microseconds=1)
 
 
+P = ParamSpec("P")
+
+
+def answered_from_events(
+    method: Callable[Concatenate[Ledger, P], T],
+) -> Callable[Concatenate[Ledger, P], T]:
+    """A question that, should a read-model row not match the events it was built from,
+    is answered from the events themselves (a read model rebuilt in memory from the
+    agreement's log), with a warning saying so."""
+
+    def answer(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except ReadModelMismatch as error:
+            warnings.warn(
+                f"{error}; answered from the events themselves — `ledger verify` says what "
+                "differs, and `ledger verify --reindex` rebuilds the read model",
+                ReadModelWarning,
+                stacklevel=2,
+            )
+            agreement = kwargs.get("agreement")
+            with self.from_events(agreement if isinstance(agreement, str) else None) as shadow:
+                return method(shadow, *args, **kwargs)
+
+    functools.update_wrapper(answer, method)  # its name, docstring and signature
+    return answer
+
+
 class LedgerApplication(Application[uuid.UUID]):
     """eventsourcing's application, storing ``Recorded`` events with the ledger's mapper."""
 
@@ -87,6 +125,14 @@ class LedgerApplication(Application[uuid.UUID]):
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+@attrs.frozen
+class SignedHeadOf:
+    """An agreement's head, with its signature if its last append was signed."""
+
+    head: Head
+    signature: SignedHead | None
 
 
 @attrs.frozen
@@ -112,7 +158,23 @@ class Ledger:
         *,
         must_exist: bool = False,
         clock: Callable[[], datetime] = utc_now,
+        signing_key: str | None = None,
+        verify_keys: str | None = None,
     ) -> None:
+        """Open the store; sign every append's head with ``signing_key`` (default:
+        ``$LEDGER_SIGNING_KEY``), and check signed heads in ``verify`` with the public
+        keys of ``verify_keys`` (default: ``$LEDGER_VERIFY_KEYS``; the signing key's
+        own public key is always one of them)."""
+        from ledger.adapters import signing
+
+        signing_key = signing_key or os.environ.get(signing.SIGNING_KEY_ENV) or None
+        verify_keys = verify_keys or os.environ.get(signing.VERIFY_KEYS_ENV) or None
+        self._signer = signing.load_signer(signing_key) if signing_key else None
+        self._keyring = signing.read_keyring(verify_keys) if verify_keys else None
+        if self._signer is not None:
+            keys = dict(self._keyring.keys) if self._keyring else {}
+            keys[self._signer.id] = self._signer.key.public_key()
+            self._keyring = signing.Keyring(keys)
         self.location = StoreLocation.resolve(store)
         if not self.location.exists() and must_exist:
             raise StoreError(
@@ -208,7 +270,7 @@ class Ledger:
         found = self._store(lambda: self._read.tables.view(aggregate_id))
         if found is None:
             found = self._rebuild(name)
-        return found
+        return self._store(partial(self._read.checked_view, found))
 
     def _rebuild(self, name: str) -> View:
         records = self.log(name, must_be_known=False).records
@@ -220,6 +282,22 @@ class Ledger:
             raise StoreError(f"the read model of {name!r} could not be built")
         return view
 
+    def events(self, ids: Collection[str], *, agreement: str | None = None) -> dict[str, Fact]:
+        """The recorded events with these ids (``agreement#n``), as typed values; ids the
+        log does not hold are left out."""
+        view = self.view(agreement)
+        found: dict[str, Fact] = self._store(partial(self._read.facts, view, set(ids)))
+        return found
+
+    def from_events(self, agreement: str | None = None) -> Ledger:
+        """A ledger in memory holding only ``agreement``'s log, copied event for event
+        (ids, recording times, digests), with a read model built afresh from it."""
+        log = self.log(agreement)
+        shadow = Ledger("memory:", clock=self._clock)
+        shadow._store(partial(shadow._app.events.put, list(log.records)))
+        shadow._store(partial(shadow._read.rebuild, log.agreement, log.records))
+        return shadow
+
     def log(self, agreement: str | None = None, *, must_be_known: bool = True) -> Log:
         """The whole log of ``agreement`` (may be omitted when the store holds just one)."""
         name = self.resolve(agreement)
@@ -230,8 +308,9 @@ class Ledger:
 
     # -- questions -----------------------------------------------------------------
 
+    @answered_from_events
     def state_at(
-        self, on: date, *, known_at: datetime | None = None, agreement: str | None = None
+        self, on: date, *, known_at: KnownAt | None = None, agreement: str | None = None
     ) -> AgreementState:
         """The agreement on ``on``, as known at ``known_at`` (default: now)."""
         view = self.view(agreement)
@@ -243,7 +322,7 @@ class Ledger:
         self,
         *,
         agreement: str | None = None,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         start: date | None = None,
         end: date | None = None,
         kinds: Collection[str] = (),
@@ -263,12 +342,13 @@ class Ledger:
             kinds=kinds,
         )
 
+    @answered_from_events
     def diff(
         self,
         first: date,
         second: date,
         *,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> Difference:
         """What changed in the agreement from ``first`` to ``second``, and which events
@@ -284,12 +364,13 @@ class Ledger:
         before, after, causes = self._store(lambda: self._read.window(view, first, second, known))
         return difference(before, after, causes)
 
+    @answered_from_events
     def clause_life(
         self,
         clause: str,
         *,
         as_of: date | None = None,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> tuple[ClauseLife, dict[str, Fact]]:
         """One clause's whole life up to ``as_of`` (default: its last event) as known at
@@ -309,13 +390,33 @@ class Ledger:
         facts = self._store(lambda: self._read.facts(view, made))
         return life, facts
 
+    @answered_from_events
+    def revision(
+        self,
+        on: date,
+        *,
+        known_at: KnownAt,
+        against_known_at: KnownAt | None = None,
+        agreement: str | None = None,
+    ) -> Difference:
+        """What we believed about ``on`` at ``known_at`` against what we believe at
+        ``against_known_at`` (default: now): the recording axis's difference, each change
+        naming the event, correction or retraction behind it."""
+        from ledger.domain.difference import difference
+
+        view = self.view(agreement)
+        first, second = self._known(known_at), self._known(against_known_at)
+        before, after, causes = self._store(lambda: self._read.revision(view, on, first, second))
+        return difference(before, after, causes)
+
+    @answered_from_events
     def what_if(
         self,
         on: date,
         *,
         facts: Sequence[Fact] = (),
         proposal: str | None = None,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> WhatIf:
         """The agreement on ``on`` with ``facts`` (or ``proposal`` accepted on ``on``) applied.
@@ -354,7 +455,7 @@ class Ledger:
         on: date,
         proposals: tuple[str, str],
         *,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
     ) -> tuple[WhatIf, WhatIf, Difference]:
         """Each of two recorded proposals accepted on ``on``, and what the second would
@@ -371,7 +472,7 @@ class Ledger:
         name: str,
         on: date,
         *,
-        known_at: datetime | None = None,
+        known_at: KnownAt | None = None,
         agreement: str | None = None,
         stdin_text: str | None = None,
     ) -> WhatIf:
@@ -387,47 +488,107 @@ class Ledger:
         except InvalidField as error:
             raise FileError(label, str(error)) from None
 
-    def _known(self, known_at: datetime | None) -> datetime:
-        """``known_at`` as an aware UTC time (a time without a zone is UTC); default: now."""
+    def _known(self, known_at: KnownAt | None) -> datetime:
+        """``known_at`` as an aware UTC time (a time without a zone is UTC; an event id is
+        the time its append was recorded); default: now."""
         if known_at is None:
             return self._clock()
+        if isinstance(known_at, str):
+            return self.recorded_at(known_at)
         return known_at.replace(tzinfo=UTC) if known_at.tzinfo is None else known_at
 
+    def recorded_at(self, event: str) -> datetime:
+        """When the event with this id was recorded (every event of its append shares it)."""
+        parsed = parse_event_id(event)
+        if parsed is None:
+            raise InputError(f"expected an event id such as openai-microsoft#11, got {event!r}")
+        agreement, version = parsed
+        view = self.view(agreement)
+        rows = self._store(partial(self._read.tables.stored, view.aggregate_id, [version]))
+        if not rows:
+            raise InputError(
+                f"expected an event of the store, got {event!r}: {agreement!r} has "
+                f"{view.version} events"
+            )
+        return self._app.mapper.to_domain_event(rows[0]).recorded_at
+
     # -- integrity -----------------------------------------------------------------
+
+    @property
+    def signs(self) -> bool:
+        """Whether appends sign their heads, and ``verify`` checks signed heads."""
+        return self._keyring is not None
+
+    def heads(self, agreement: str | None = None) -> list[SignedHeadOf]:
+        """Each agreement's head (its last event's version, digest and recording time),
+        with its signature when one was kept: what to save or publish, so that
+        ``verify(expect=…)`` can prove later that the log still extends it."""
+        names = [self.resolve(agreement)] if agreement is not None else self.agreements()
+        heads = []
+        for name in names:
+            view = self.view(name)
+            signed = self._store(partial(self._read.tables.signatures, view.aggregate_id))
+            last = signed[-1] if signed and signed[-1].version == view.version else None
+            heads.append(
+                SignedHeadOf(
+                    Head(name, view.version, view.digest, view.last_recorded.isoformat()), last
+                )
+            )
+        return heads
 
     def verify(
         self,
         agreement: str | None = None,
         *,
         reindex: bool = False,
+        expect: Sequence[Head] = (),
         progress: Progress | None = None,
     ) -> int:
-        """Check every stored event against the hash chain, then the read model against
-        the events; the number of events checked.
+        """Check everything stored: every event against its agreement's chain (and no
+        event outside a chain), the signed heads (with a keyring), the heads in
+        ``expect`` (the log must still extend each), and only then every read-model row,
+        superseded ones included; the number of events checked.
 
-        Raises ``IntegrityFailure`` naming the first event, or the first part of the
-        read model, that does not match. With ``reindex``, the read model is rebuilt
-        from the verified events first. ``progress`` hears of each stage (see
-        ``Progress``).
+        Raises ``IntegrityFailure`` naming the first thing that does not match, saying
+        whether the events themselves are damaged (restore them; never rebuild from them)
+        or only the read model (rebuild it: ``reindex``). With ``reindex``, the read model
+        is rebuilt from the events once they are proven intact. ``progress`` hears of each
+        stage (see ``Progress``).
         """
-        from ledger.adapters.integrity import opened_agreements, verify_rows
+        from ledger.adapters import integrity
 
         report = progress or _silent
         if agreement is not None:
             self.log(agreement)  # an agreement the store does not hold is refused
             names = [(agreement, agreement_uuid(agreement))]
         else:
-            names = opened_agreements(self._opening_rows(), self._app.mapper)
-        checked = 0
+            everything = self._store(partial(integrity.every_row, self._app.recorder))
+            names = integrity.agreements_of(everything, self._app.mapper)
+        checked, proven = 0, []
         for name, aggregate_id in names:
-            view = self._store(partial(self._read.tables.view, aggregate_id))
-            expected = view.version if view is not None else None
-            stored = _counted(self._read.stored_rows(aggregate_id), "reading the events", expected)
+            stored = _counted(self._read.stored_rows(aggregate_id), "reading the events", None)
             rows: list[StoredEvent] = self._store(partial(list, stored(report)))
             chained_rows = _counted(iter(rows), "checking the chain", len(rows))
-            records = verify_rows(name, chained_rows(report), self._app.mapper)
+            records = integrity.verify_rows(name, chained_rows(report), self._app.mapper)
+            signed = self._store(partial(self._read.tables.signatures, aggregate_id))
+            integrity.check_signatures(name, records, signed, self._keyring)
+            integrity.check_expected(name, records, [h for h in expect if h.agreement == name])
+            view = self._store(partial(self._read.tables.view_row, aggregate_id))
+            integrity.check_followed(name, records, view)
             checked += len(records)
-            if reindex or view is None:
+            proven.append((name, records))
+        missing = {h.agreement for h in expect} - {name for name, _ in proven}
+        if missing and agreement is None:
+            raise IntegrityFailure(
+                f"the saved head of {sorted(missing)[0]!r} names an agreement the store no "
+                "longer holds: its events are missing — restore the store"
+            )
+        for name, records in proven:
+            if (
+                reindex
+                or self._store(partial(self._read.tables.view_row, records[0].originator_id))
+                is None
+            ):
                 report("rebuilding the index", 0, 1)
                 self._store(partial(self._read.rebuild, name, records))
                 report("rebuilding the index", 1, 1)
@@ -464,7 +625,10 @@ class Ledger:
             report("writing", 0, len(new))
             try:
                 # The library's event store writes them: mapped rows, one transaction.
-                self._store(partial(self._app.events.put, new, read_model=write))
+                signed = self._signed(label, new)
+                self._store(
+                    partial(self._app.events.put, new, read_model=write, head_signature=signed)
+                )
             except IntegrityError:
                 attempt += 1
                 if time.monotonic() >= deadline:
@@ -482,6 +646,14 @@ class Ledger:
             f"other writers kept appending to {label!r}; gave up after {attempt} attempts in "
             f"{RETRY_SECONDS} s without writing anything — try again"
         )
+
+    def _signed(self, name: str, new: Sequence[Recorded]) -> SignedHead | None:
+        """The signature of the head ``new`` makes, when a signing key is configured."""
+        if self._signer is None:
+            return None
+        last = new[-1]
+        head = Head(name, last.originator_version, last.digest, last.timestamp.isoformat())
+        return self._signer.sign(head)
 
     def _prepared(
         self,
@@ -534,9 +706,19 @@ class Ledger:
         return self._append_document(file, label, agreement, report)
 
     def load_example(
-        self, example: str = "openai-microsoft", *, progress: Progress | None = None
+        self,
+        example: str = "openai-microsoft",
+        *,
+        with_record: bool = False,
+        progress: Progress | None = None,
     ) -> list[Appended]:
-        """Load a bundled history; refused if the store already holds that agreement."""
+        """Load a bundled history; refused if the store already holds that agreement.
+
+        With ``with_record``, its public record follows as a second, later recording
+        (corrections, retractions and the events the first layer never had), so that
+        "as known at" the first layer's last event tells the first layer's story.
+        ``progress`` hears of the reading, the checking and the writing.
+        """
         from ledger.adapters.files import parse_text
 
         report = progress or _silent
@@ -544,13 +726,21 @@ class Ledger:
             raise InputError(
                 f"expected one of the bundled examples ({', '.join(EXAMPLES)}), got {example!r}"
             )
+        names = [f"{example}.yaml", *([f"{example}-record.yaml"] if with_record else [])]
         report("reading the file", 0, None)
-        text = resources.files("ledger.examples").joinpath(f"{example}.yaml").read_text("utf-8")
-        file = parse_text(text, f"{example}.yaml")
-        report("reading the file", len(file.events), len(file.events))
-        if file.agreement in self.agreements():
-            raise AgreementExists(f"the store already holds the agreement {file.agreement!r}")
-        return self._append_document(file, f"{example}.yaml", None, report)
+        files = [
+            parse_text(resources.files("ledger.examples").joinpath(n).read_text("utf-8"), n)
+            for n in names
+        ]
+        read = sum(len(file.events) for file in files)
+        report("reading the file", read, read)
+        if files[0].agreement in self.agreements():
+            raise AgreementExists(f"the store already holds the agreement {files[0].agreement!r}")
+        return [
+            appended
+            for name, file in zip(names, files, strict=True)
+            for appended in self._append_document(file, name, None, report)
+        ]
 
     def _append_document(
         self, file: AmendmentFile, name: str, agreement: str | None, report: Progress

@@ -116,3 +116,12 @@ class IntegrityFailure(LedgerError):
 
 class MissingExtra(LedgerError):
     """An output needs an optional extra that is not installed; the message says how."""
+
+
+class ReadModelMismatch(IntegrityFailure):
+    """A read-model row that does not match the events it was built from: the question is
+    answered from the events instead, and ``ledger verify`` says what differs."""
+
+
+class ReadModelWarning(UserWarning):
+    """A question was answered from the events, because the read model did not match."""

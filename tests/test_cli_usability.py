@@ -269,6 +269,7 @@ class TestAgreements:
             "opened_on",
             "opened_on_precision",
             "event_count",
+            "first_recorded",
             "last_recorded",
         }
         [row] = run.csv("agreements")
@@ -418,6 +419,9 @@ class TestGlobalOptions:
             ["whatif"],
             ["show", "clause"],
             ["verify"],
+            ["head"],
+            ["key", "new"],
+            ["serve"],
         ):
             text = run(*command, "--help")
             assert re.search(r"Examples:\n +ledger ", text), command

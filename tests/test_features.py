@@ -10,4 +10,5 @@ scenarios(
     "other_agreement.feature",
     "whatif.feature",
     "termination.feature",
+    "public_record.feature",
 )

@@ -8,17 +8,25 @@ A shell block may be marked by an HTML comment on the line before it:
   (the virtual environment and the install are this test run's own);
 - ``<!-- readme-test: postgres -->`` runs only when ``LEDGER_TEST_POSTGRES_URL`` is set,
   with the README's URL replaced by a fresh schema on that server;
+- ``<!-- readme-test: server -->`` starts a server that runs until stopped: it is started
+  as written, asked for ``/api/agreements`` once it says where it listens, and stopped;
 - ``<!-- readme-test: skip (why) -->`` never runs (it installs, or runs the test suite).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import attrs
 import pytest
@@ -33,7 +41,7 @@ BLOCK = re.compile(
     re.S,
 )
 SETUP_ONLY = ("python3 -m venv", "python -m venv", ". .venv/bin/activate", "pip install")
-MARKS = {None, "setup", "postgres", "skip"}
+MARKS = {None, "setup", "postgres", "server", "skip"}
 
 
 @attrs.frozen
@@ -125,7 +133,7 @@ def test_every_shell_block_runs_as_written(clone: Path) -> None:
     env = shell_environment(clone.parent)
     ran = 0
     for block in blocks:
-        if block.mark in ("skip", "postgres"):
+        if block.mark in ("skip", "postgres", "server"):
             continue
         script = setup_commands(block) if block.mark == "setup" else block.body
         done = run_block(script, clone, env)
@@ -145,6 +153,51 @@ def test_the_postgresql_blocks_run(clone: Path, postgres_url: str) -> None:
         script = block.body.replace(README_POSTGRES_URL, postgres_url)
         done = run_block(script, clone, shell_environment(clone.parent))
         assert done.returncode == 0, f"{block.describe()} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def test_the_server_blocks_serve(clone: Path) -> None:
+    """A server block, started as written on the README's store, answers its own API."""
+    blocks = [b for b in shell_blocks() if b.mark == "server"]
+    if not blocks:
+        pytest.skip("the README starts no server")
+    pytest.importorskip("uvicorn")
+    store = clone.parent / "served.sqlite"
+    env = shell_environment(clone.parent, LEDGER_STORE=str(store))
+    assert run_block("ledger init --example openai-microsoft", clone, env).returncode == 0
+    for block in blocks:
+        address = re.search(r"http://[\w.:\[\]]+/", block.body)
+        assert address, f"{block.describe()} says where it listens"
+        with socket.socket() as probe:
+            if probe.connect_ex((urlsplit(address[0]).hostname, urlsplit(address[0]).port)) == 0:
+                pytest.skip(f"something already listens at {address[0]}")
+        server = subprocess.Popen(
+            ["bash", "-c", block.body],
+            cwd=clone,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert server.stdout is not None
+            said = server.stdout.readline()
+            assert address[0] in said, (said, server.stderr.read() if server.poll() else "")
+            answer = json.loads(_get(address[0] + "api/agreements"))
+            assert [a["id"] for a in answer] == ["openai-microsoft"]
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def _get(url: str) -> str:
+    for _ in range(100):  # the server says where it listens just before it does
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - our own URL
+                return str(answer.read().decode("utf-8"))
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"no answer from {url}")
 
 
 def test_only_a_few_blocks_are_left_out() -> None:

@@ -229,7 +229,7 @@ class TestCommandLine:
 
     def test_a_basic_iso_date_for_known_at_is_the_end_of_that_day(self):
         """--known-at 20261124 means the end of 24 November, as 2026-11-24 does."""
-        from ledger.entrypoints.cli import parse_moment
+        from ledger.entrypoints.moments import parse_moment
 
         assert parse_moment("20261124") == parse_moment("2026-11-24")
         assert parse_moment("2026-11-24").hour == 23

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from ledger import DateOutOfRange, Investment, Ledger, structure_fact
+from ledger.readmodel.sql import SCHEMA_VERSION
 
 DATA = Path(__file__).parent / "data" / "openai-microsoft-v1.sqlite"
 AGREEMENT = "openai-microsoft"
@@ -299,4 +300,4 @@ def test_a_read_model_of_another_schema_is_rebuilt_and_answers_as_the_log_does(
         (version,) = connection.execute(
             "SELECT value FROM ledger_meta WHERE key = 'schema'"
         ).fetchone()
-    assert version == "2"
+    assert version == SCHEMA_VERSION

@@ -12,13 +12,15 @@ import os
 import sys
 import time as clock
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ledger.entrypoints.moments import parse_known_at
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
 # ``ledger`` (or ``ledger show``) alone: click 8.2 and later raise this to show the help.
 _NO_ARGS: tuple[type[Exception], ...] = (
     (click.exceptions.NoArgsIsHelpError,) if hasattr(click.exceptions, "NoArgsIsHelpError") else ()
@@ -51,27 +52,22 @@ class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only in click
 
 
 class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
-    """An ISO timestamp (no zone: UTC) or a date (the end of that day, UTC)."""
+    """An ISO timestamp (no zone: UTC), a date (the end of that day, UTC), or an event id
+    (just after that event was recorded)."""
 
     name = "TIME"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> datetime:
+    ) -> datetime | str:
         if isinstance(value, datetime):
             return value
         try:
-            return parse_moment(value)
+            return parse_known_at(value)
         except ValueError:
-            self.fail(f"expected an ISO timestamp or a date, got {value!r}", param, ctx)
-
-
-def parse_moment(text: str) -> datetime:
-    """``--known-at``: a timestamp (UTC when it has no zone), or a date's last instant."""
-    if not any(mark in text for mark in "T :"):  # a date, in any ISO spelling
-        return datetime.combine(date.fromisoformat(text), _END_OF_DAY)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            self.fail(
+                f"expected an ISO timestamp, a date or an event id, got {value!r}", param, ctx
+            )
 
 
 def _raise() -> date:
@@ -131,8 +127,8 @@ _agreement = click.option(
 _known_at = click.option(
     "--known-at",
     type=MOMENT,
-    help="Answer with what was known then: an ISO timestamp (no zone: UTC) or a date "
-    "(the end of that day, UTC).",
+    help="Answer as known then: an ISO timestamp, a date (its end), or an event id "
+    "(just after it was recorded).",
 )
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 _csv = click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of tables.")
@@ -228,23 +224,34 @@ def _one_format(as_json: bool, as_csv: bool) -> None:
     epilog=_examples(
         "ledger init                               # an empty store, ./ledger.sqlite",
         "ledger init --example openai-microsoft    # with the bundled history",
+        "ledger init --example openai-microsoft --with-record   # and its public record",
         "ledger --store team.sqlite init",
     )
 )
 @click.option("--example", metavar="NAME", help="Load a bundled history: openai-microsoft.")
+@click.option(
+    "--with-record",
+    is_flag=True,
+    help="Then record the example's public record after it, as a later recording.",
+)
 @_global_options
 @click.pass_context
-def init(ctx: click.Context, example: str | None) -> None:
+def init(ctx: click.Context, example: str | None, with_record: bool) -> None:
     """Create the store, and load a bundled history into it."""
     from ledger.adapters.store import StoreLocation
     from ledger.application import write_to
+
+    if with_record and not example:
+        raise click.UsageError("--with-record needs --example")
 
     started = clock.monotonic()
     with _progress() as progress:
 
         def load(ledger: Ledger) -> list[Appended]:
             ledger.agreements()  # creates the tables, or proves the server is there
-            return ledger.load_example(example, progress=progress) if example else []
+            if not example:
+                return []
+            return ledger.load_example(example, with_record=with_record, progress=progress)
 
         appended = write_to(ctx.obj["store"], load)
     click.echo(f"Store ready: {StoreLocation.resolve(ctx.obj['store']).display()}")
@@ -314,7 +321,7 @@ def agreements(ctx: click.Context, as_json: bool, as_csv: bool, compact: bool) -
 def replay(
     ctx: click.Context,
     as_of: date,
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     as_csv: bool,
     table: str,
@@ -401,7 +408,7 @@ def history(
     end: date | None,
     kinds: Sequence[str],
     clause: str | None,
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     as_csv: bool,
     compact: bool,
@@ -439,7 +446,7 @@ def history(
 
 
 def _no_events(
-    start: date | None, end: date | None, kinds: Sequence[str], known_at: datetime | None
+    start: date | None, end: date | None, kinds: Sequence[str], known_at: datetime | str | None
 ) -> str:
     """What an empty history says, in words."""
     limits = []
@@ -450,20 +457,30 @@ def _no_events(
     if end:
         limits.append(f"effective {'through' if start else 'up to'} {end}")
     if known_at:
-        limits.append(f"known at {known_at.isoformat()}")
+        moment = known_at if isinstance(known_at, str) else known_at.isoformat()
+        limits.append(f"known at {moment}")
     return "No events" + (" " + ", ".join(limits) if limits else "") + "."
 
 
 @cli.command(
+    short_help="What changed between two dates, or two times' knowledge.",
     epilog=_examples(
         "ledger diff 2019-07-01 2025-06-30",
         "ledger diff 2020-01-01 2020-12-31 --json",
         "ledger diff 2019-07-01 2031-01-01 --csv > changes.csv",
-    )
+        "ledger diff --as-of 2025-11-01 --known-at 2025-01-01 --against-known-at 2030-01-01",
+    ),
 )
-@click.argument("first", type=DATE)
-@click.argument("second", type=DATE)
+@click.argument("first", type=DATE, required=False)
+@click.argument("second", type=DATE, required=False)
+@click.option("--as-of", "as_of", type=DATE, help="With --against-known-at: the date asked about.")
 @_known_at
+@click.option(
+    "--against-known-at",
+    type=MOMENT,
+    help="Compare what was known about --as-of at --known-at with what was known then "
+    "(a time, a date or an event id).",
+)
 @_json
 @_csv
 @_compact
@@ -472,16 +489,50 @@ def _no_events(
 @click.pass_context
 def diff(
     ctx: click.Context,
-    first: date,
-    second: date,
-    known_at: datetime | None,
+    first: date | None,
+    second: date | None,
+    as_of: date | None,
+    known_at: datetime | str | None,
+    against_known_at: datetime | str | None,
     as_json: bool,
     as_csv: bool,
     compact: bool,
     agreement: str | None,
 ) -> None:
-    """What changed in the agreement between two dates."""
+    """What changed in the agreement between two dates (``diff D1 D2``), or in what was
+    known about one date between two times (``diff --as-of D --known-at T1
+    --against-known-at T2``: the public record against the article, a correction's
+    effect)."""
+    from ledger.presentation.tables import console, show_difference
+
     _one_format(as_json, as_csv)
+    if against_known_at is not None or as_of is not None:
+        if as_of is None or known_at is None or first is not None:
+            raise click.UsageError(
+                "expected --as-of D --known-at T1 --against-known-at T2 (and no dates)"
+            )
+        revised = _ledger(ctx).revision(
+            as_of, known_at=known_at, against_known_at=against_known_at, agreement=agreement
+        )
+        if as_json:
+            from ledger.presentation.shapes import revision_json
+
+            _print_json(revision_json(as_of, known_at, against_known_at, revised))
+        elif as_csv:
+            from ledger.presentation.sheets import difference_rows
+
+            _print_csv(difference_rows(revised))
+        else:
+            later = against_known_at or "now"
+            show_difference(
+                f"On {as_of}, as known at {known_at} and at {later}",
+                revised,
+                console(),
+                compact=compact,
+            )
+        return
+    if first is None or second is None:
+        raise click.UsageError("expected two dates, D1 D2 (or --as-of with --against-known-at)")
     difference = _ledger(ctx).diff(first, second, known_at=known_at, agreement=agreement)
     if as_json:
         from ledger.presentation.shapes import diff_json
@@ -492,8 +543,6 @@ def diff(
 
         _print_csv(difference_rows(difference))
     else:
-        from ledger.presentation.tables import console, show_difference
-
         show_difference(f"From {first} to {second}", difference, console(), compact=compact)
 
 
@@ -522,7 +571,7 @@ def whatif(
     file: str | None,
     proposal: str | None,
     compare: tuple[str, str] | None,
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     as_csv: bool,
     compact: bool,
@@ -633,7 +682,7 @@ def show_clause(
     ctx: click.Context,
     clause_id: str,
     as_of: date | None,
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     as_csv: bool,
     compact: bool,
@@ -648,14 +697,17 @@ def _show_clause(
     ctx: click.Context,
     clause_id: str,
     as_of: date | None,
-    known_at: datetime | None,
+    known_at: datetime | str | None,
     as_json: bool,
     as_csv: bool,
     compact: bool,
     agreement: str | None,
 ) -> None:
     ledger = _ledger(ctx)
-    known = known_at or datetime.now(UTC)
+    if isinstance(known_at, str):  # an event's id: just after it was recorded
+        known = ledger.recorded_at(known_at)
+    else:
+        known = known_at or datetime.now(UTC)
     name = ledger.resolve(agreement)
     life, facts = ledger.clause_life(clause_id, as_of=as_of, known_at=known, agreement=name)
     if not life.changes:
@@ -709,24 +761,142 @@ def _refuse_unknown_clause(
 )
 @_agreement
 @click.option(
+    "--expect",
+    type=click.Path(dir_okay=False),
+    help="A file of heads saved by `ledger head --json`: the log must still extend each.",
+)
+@click.option(
     "--reindex",
     is_flag=True,
     help="Rebuild the timeline index and checkpoints from the verified events first.",
 )
 @_global_options
 @click.pass_context
-def verify(ctx: click.Context, agreement: str | None, reindex: bool) -> None:
-    """Check every stored event against its agreement's hash chain, and the timeline
-    index and checkpoints against the events."""
+def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str | None) -> None:
+    """Check everything stored: every event against its agreement's hash chain (and no
+    event outside one), signed heads (with $LEDGER_VERIFY_KEYS or a signing key), the
+    heads saved in --expect, and then the read model (index, appends, checkpoints)."""
+    from ledger.adapters.headfile import read_heads
+
     started = clock.monotonic()
     ledger = _ledger(ctx)
+    heads = read_heads(expect) if expect else []
     with _progress() as progress:
-        checked = ledger.verify(agreement, reindex=reindex, progress=progress)
-    rebuilt = " (index and checkpoints rebuilt)" if reindex else ""
-    click.echo(
-        f"Verified {_count(checked, 'event')}: every chain is intact, and so is the "
-        f"index{rebuilt}{_took(started)}."
+        checked = ledger.verify(agreement, reindex=reindex, expect=heads, progress=progress)
+    events = _count(checked, "event")
+    signed = (
+        "signed heads check out"
+        if ledger.signs
+        else "unsigned (configure a signing key to detect rewrites)"
     )
+    saved = f", the log extends the {len(heads)} saved heads" if heads else ""
+    rebuilt = "rebuilt and checked" if reindex else "matches them"
+    click.echo(
+        f"Verified {events}: every chain is intact, {signed}{saved}; "
+        f"and so is the index (the read model {rebuilt}){_took(started)}."
+    )
+
+
+@cli.command(
+    short_help="Each agreement's head, to save and verify against later.",
+    epilog=_examples(
+        "ledger head",
+        "ledger head --json > heads.json    # later: ledger verify --expect heads.json",
+    ),
+)
+@_agreement
+@_json
+@_global_options
+@click.pass_context
+def head(ctx: click.Context, agreement: str | None, as_json: bool) -> None:
+    """Each agreement's head: its last event's version, digest and recording time (and
+    signature). Keep or publish it: `ledger verify --expect FILE` proves later that the
+    log still extends it."""
+    heads = _ledger(ctx).heads(agreement)
+    if as_json:
+        from ledger.presentation.shapes import heads_json
+
+        _print_json(heads_json(heads))
+        return
+    for each in heads:
+        signed = f" signed by key {each.signature.key_id}" if each.signature else " unsigned"
+        click.echo(
+            f"{each.head.agreement}#{each.head.version} {each.head.digest} "
+            f"{each.head.recorded_at}{signed}"
+        )
+
+
+@cli.group(cls=_LedgerGroup, epilog=_examples("ledger key new ~/.ledger-signing.key"))
+def key() -> None:
+    """Signing keys for the heads of appends."""
+
+
+@key.command(
+    "new",
+    epilog=_examples(
+        "ledger key new ~/.ledger-signing.key",
+        "export LEDGER_SIGNING_KEY=~/.ledger-signing.key",
+    ),
+)
+@click.argument("file")
+@_global_options
+def key_new(file: str) -> None:
+    """Write a new Ed25519 private key to FILE (never overwritten; readable by you only),
+    and print its public key for a keyring."""
+    from ledger.adapters.signing import new_key
+
+    signer = new_key(file)
+    click.echo(f"{signer.public_hex}  key {signer.id}")
+    click.echo(
+        f"Sign appends with: export LEDGER_SIGNING_KEY={file}\n"
+        "Verify with the line above in a keyring file: export LEDGER_VERIFY_KEYS=FILE",
+        err=True,
+    )
+
+
+@cli.command(
+    short_help="A local, read-only web view of the store.",
+    epilog=_examples(
+        "ledger serve                     # http://127.0.0.1:8000/",
+        "ledger serve --port 8080",
+    ),
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The port."
+)
+@_global_options
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """A local, read-only web view of the store (pages, and /api/… as with --json)."""
+    import os
+
+    from ledger.entrypoints.web import LOOPBACK, missing_requirement
+
+    missing = missing_requirement()
+    if missing is not None:
+        raise LedgerError(
+            f"`ledger serve` needs {missing}, which is not installed: "
+            "pip install 'contract-ledger[web]'"
+        )
+    import uvicorn
+
+    from ledger.entrypoints.web import create_app
+
+    # A PostgreSQL store is read through read-only sessions (this process only serves).
+    os.environ["PGOPTIONS"] = (
+        os.environ.get("PGOPTIONS", "") + " -c default_transaction_read_only=on"
+    ).strip()
+    local = host.lower().strip("[]") in LOOPBACK
+    app = create_app(ctx.obj["store"], hosts=LOOPBACK if local else None)
+    if not local:
+        click.echo(
+            f"ledger serve: listening on {host}: anyone who can reach it can read the ledger",
+            err=True,
+        )
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Serving the ledger read-only at http://{shown}:{port}/ (Ctrl-C stops)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 # -- output --------------------------------------------------------------------------------
@@ -756,6 +926,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    # A warning (a question answered from the events, say) is one line, like an error.
+    warnings.formatwarning = lambda message, *_args, **_kw: f"ledger: warning: {message}\n"
     try:
         result = cli.main(args=args, prog_name="ledger", standalone_mode=False)
         sys.stdout.flush()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -14,14 +15,46 @@ from ledger.domain.state import AgreementState, ClauseState, Terminated
 from ledger.domain.values import DatePrecision, format_decimal
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
-    from collections.abc import Mapping, Sequence
-    from datetime import datetime
+    from collections.abc import Mapping
 
+    from ledger.application import SignedHeadOf
     from ledger.domain.difference import Difference, FromTo
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseChange, ClauseLife
     from ledger.domain.whatif import WhatIf
     from ledger.readmodel.sql import View
+
+
+def agreements_json(views: Sequence[View]) -> list[dict[str, Any]]:
+    """``ledger agreements --json`` (and ``/api/agreements``): what the store holds."""
+    return [
+        {
+            "id": view.agreement,
+            "title": view.title,
+            "opened_on": view.opened_on.isoformat(),
+            "opened_on_precision": view.opened_precision,
+            "event_count": view.version,
+            "first_recorded": view.first_recorded.isoformat(),
+            "last_recorded": view.last_recorded.isoformat(),
+        }
+        for view in views
+    ]
+
+
+def heads_json(heads: Sequence[SignedHeadOf]) -> list[dict[str, Any]]:
+    """``ledger head --json``: each agreement's head, with its signature if it has one."""
+    found = []
+    for each in heads:
+        head = {
+            "agreement": each.head.agreement,
+            "version": each.head.version,
+            "digest": each.head.digest,
+            "recorded_at": each.head.recorded_at,
+        }
+        if each.signature is not None:
+            head |= {"key_id": each.signature.key_id, "signature": each.signature.signature}
+        found.append(head)
+    return found
 
 
 def state_json(state: AgreementState) -> dict[str, Any]:
@@ -196,6 +229,22 @@ def diff_json(first: date, second: date, diff: Difference) -> dict[str, Any]:
     }
 
 
+def revision_json(
+    on: date, known_at: datetime | str, against: datetime | str | None, diff: Difference
+) -> dict[str, Any]:
+    """``diff --as-of D --known-at T1 --against-known-at T2 --json``."""
+
+    def moment(value: datetime | str | None) -> str | None:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    return {
+        "as_of": on.isoformat(),
+        "known_at": moment(known_at),
+        "against_known_at": moment(against),
+        "difference": difference_json(diff),
+    }
+
+
 def comparison_json(
     names: tuple[str, str], first: WhatIf, second: WhatIf, between: Difference
 ) -> dict[str, Any]:
@@ -261,21 +310,6 @@ def history_item(entry: HistoryEntry) -> dict[str, Any]:
     if entry.withdrawn_by:
         item["withdrawn_by"] = entry.withdrawn_by
     return item
-
-
-def agreements_json(views: Sequence[View]) -> list[dict[str, Any]]:
-    """``agreements --json``: each agreement in the store, in the order first recorded."""
-    return [
-        {
-            "id": view.agreement,
-            "title": view.title,
-            "opened_on": view.opened_on.isoformat(),
-            "opened_on_precision": view.opened_precision,
-            "event_count": view.version,
-            "last_recorded": view.last_recorded.isoformat(),
-        }
-        for view in views
-    ]
 
 
 def clause_life_json(

@@ -284,7 +284,15 @@ def joined(sheets: Sequence[Rows]) -> Rows:
 def agreements_rows(views: Sequence[View]) -> Rows:
     """``agreements --csv``."""
     items = agreements_json(views)
-    columns = ["id", "title", "opened_on", "opened_on_precision", "event_count", "last_recorded"]
+    columns = [
+        "id",
+        "title",
+        "opened_on",
+        "opened_on_precision",
+        "event_count",
+        "first_recorded",
+        "last_recorded",
+    ]
     return columns, items
 
 

@@ -447,6 +447,7 @@ def show_agreements(views: Sequence[View], out: Console, *, compact: bool = Fals
     if not views:
         out.print("The store holds no agreement yet.")
         return
+    narrow = is_compact(out, compact)
     table = _table(
         plural(len(views), "agreement"),
         "Agreement",
@@ -454,7 +455,7 @@ def show_agreements(views: Sequence[View], out: Console, *, compact: bool = Fals
         "Opened",
         "Events",
         "Last recorded",
-        compact=is_compact(out, compact),
+        compact=narrow,
     )
     table.columns[3].justify = "right"
     for view in views:
@@ -463,7 +464,7 @@ def show_agreements(views: Sequence[View], out: Console, *, compact: bool = Fals
             view.title,
             dated(view.opened_on, view.opened_precision),
             f"{view.version:,}",
-            when(view.last_recorded),
+            view.last_recorded.strftime("%Y-%m-%d %H:%M") if narrow else when(view.last_recorded),
         )
     out.print(table)
 

@@ -5,16 +5,21 @@ time asked, and fold the index's events after it. Appends and hypotheses are che
 from the checkpoint before the first day they touch, through every later event (a
 ``Prepared`` suffix for the domain's one ``check``), and what they change in the read
 model is written in the events' own transaction.
+
+Reads never trust a row blindly: each row is checked against its seal and the digest of
+the event it was built from as it is read (``ReadModelMismatch`` when it does not match;
+the application then answers from the events themselves), and ``verify`` rebuilds every
+row, superseded checkpoints included, and compares.
 """
 
 from __future__ import annotations
 
 import heapq
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from itertools import groupby, zip_longest
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eventsourcing.persistence import StoredEvent
 
@@ -36,9 +41,18 @@ from ledger.domain.timeline import (
     not_open_yet,
     target,
 )
-from ledger.errors import IntegrityFailure, InvalidField
+from ledger.errors import IntegrityFailure, InvalidField, ReadModelMismatch
 from ledger.readmodel.checkpoints import Keeper, load, spacing
-from ledger.readmodel.sql import ReadModelWrite, Tables, View, micros
+from ledger.readmodel.sql import (
+    Append,
+    Checkpoint,
+    ReadModelWrite,
+    Tables,
+    View,
+    checkpoint_seal,
+    row_seal,
+    seal,
+)
 
 PAGE = 5000
 
@@ -90,10 +104,53 @@ class ReadModel:
     # -- questions ---------------------------------------------------------------
 
     def known_version(self, view: View, at: datetime) -> int:
-        """The log version as it stood at ``at`` (0: nothing recorded yet)."""
+        """The log version as it stood at ``at`` (0: nothing recorded yet).
+
+        The appends that bound ``at`` are checked against their last events (their
+        recording times and digests), so an edited time cannot move the answer.
+        """
         if at >= view.last_recorded:
             return view.version
-        return self.tables.known_at(view.aggregate_id, at)
+        before, after = self.tables.appends_around(view.aggregate_id, at)
+        self._check_appends(view, [a for a in (before, after) if a is not None])
+        return before.last_version if before is not None else 0
+
+    def _check_appends(self, view: View, appends: Sequence[Append]) -> None:
+        events = self._events_at(view, [a.last_version for a in appends])
+        for append in appends:
+            event = events.get(append.last_version)
+            if event is None or (event.digest, event.recorded_at) != (
+                append.digest,
+                append.recorded_at,
+            ):
+                raise ReadModelMismatch(
+                    f"{view.agreement}: the record of the append ending at version "
+                    f"{append.last_version} does not match its event"
+                )
+
+    def _events_at(self, view: View, versions: Sequence[int]) -> dict[int, Recorded]:
+        rows = self.tables.stored(view.aggregate_id, sorted(set(versions)))
+        return {row.originator_version: self._mapper.to_domain_event(row) for row in rows}
+
+    def checked_view(self, view: View) -> View:
+        """``view``, once the log's head is found where it says: the last event it
+        followed is there, with its digest, and nothing is missing after it.
+
+        Raises ``IntegrityFailure`` if the log is shorter than the read model followed
+        (events were removed), ``ReadModelMismatch`` if the head differs otherwise.
+        """
+        head = self.head(view.aggregate_id)
+        if head is None or head.originator_version < view.version:
+            found = 0 if head is None else head.originator_version
+            raise IntegrityFailure(
+                f"{view.agreement}: the log holds {found} events, but {view.version} were "
+                "recorded (the read model followed them all): events are missing — do not "
+                "rebuild the read model; restore the store, and check it with "
+                "`ledger verify --expect HEADS`"
+            )
+        if head.originator_version == view.version and head.digest != view.digest:
+            raise ReadModelMismatch(f"{view.agreement}: the log's last event is not as followed")
+        return view
 
     def state_at(self, view: View, on: date, known_at: datetime) -> AgreementState:
         """The agreement on ``on`` as known at ``known_at``, from the checkpoint before."""
@@ -107,6 +164,7 @@ class ReadModel:
         """The draft at the end of ``on`` as the log stood at ``version``."""
         checkpoint = self.tables.checkpoint(view.aggregate_id, on, version)
         if checkpoint is not None:
+            self._check_checkpoint(view, checkpoint, version)
             start = load(checkpoint.state)[0]
             entries = self.entries(view, version, after=checkpoint.on, until=on)
             folded = fold(start, entries)
@@ -115,6 +173,24 @@ class ReadModel:
         if folded is None:  # pragma: no cover - _from_opening yields the opening first
             raise not_known_yet(view.agreement, None, view.first_recorded)
         return folded
+
+    def _check_checkpoint(self, view: View, checkpoint: Checkpoint, version: int) -> None:
+        """A checkpoint is what was written at its version, and still holds at ``version``."""
+        written = self._events_at(view, [checkpoint.valid_from]).get(checkpoint.valid_from)
+        expected = None
+        if written is not None:
+            expected = checkpoint_seal(
+                view.aggregate_id,
+                checkpoint.on,
+                checkpoint.valid_from,
+                checkpoint.state,
+                written.digest,
+            )
+        if expected != checkpoint.seal or self.tables.stale(view.aggregate_id, checkpoint, version):
+            raise ReadModelMismatch(
+                f"{view.agreement}: the checkpoint of {checkpoint.on} (written at version "
+                f"{checkpoint.valid_from}) does not match the events"
+            )
 
     def _from_opening(self, view: View, version: int, on: date) -> Iterator[Entry]:
         entries = self.entries(view, version, until=on)
@@ -144,8 +220,13 @@ class ReadModel:
     ) -> Iterator[Entry]:
         """The entries in effect at ``version``, dated after ``after`` and up to ``until``,
         in the fold's order."""
-        for row in self.tables.events(view.aggregate_id, version, after, until, limit):
-            yield entry_of(view.agreement, row)
+        rows = self.tables.events(view.aggregate_id, version, after, until)
+        for entry in in_effect(view.agreement, view.aggregate_id, rows, version):
+            if limit is not None:
+                if limit == 0:
+                    return
+                limit -= 1
+            yield entry
 
     def window(
         self, view: View, first: date, second: date, known_at: datetime
@@ -161,6 +242,51 @@ class ReadModel:
         after = fold(draft, between, observe=True) or draft
         return before, after.freeze(second, known_at), after.observed or {}
 
+    def revision(
+        self, view: View, on: date, first: datetime, second: datetime
+    ) -> tuple[AgreementState, AgreementState, dict[Key, list[str]]]:
+        """The agreement on ``on`` as known at ``first`` and as known at ``second``, and,
+        for what differs, the events behind it: those known in one view only, an event
+        withdrawn in between standing for the correction or retraction that withdrew it."""
+        versions = [self.known_version(view, first), self.known_version(view, second)]
+        for version, moment in zip(versions, (first, second), strict=True):
+            if version == 0:
+                raise not_known_yet(view.agreement, moment, view.first_recorded)
+        low, high = min(versions), max(versions)
+        # Both views share every day up to a checkpoint that held from one to the other.
+        checkpoint = self.tables.checkpoint(view.aggregate_id, on, low, through=high)
+        if checkpoint is not None:
+            self._check_checkpoint(view, checkpoint, high)
+        after = checkpoint.on if checkpoint is not None else None
+        states, seen, observed = [], [], []
+        for version, moment in zip(versions, (first, second), strict=True):
+            folded: set[str] = set()
+            start = load(checkpoint.state)[0] if checkpoint is not None else None
+            entries = self.entries(view, version, after=after, until=on)
+            if start is None:
+                entries = self._from_opening(view, version, on)
+            draft = fold(start, _noted(entries, folded), observe=True)
+            if draft is None:  # pragma: no cover - _from_opening yields the opening
+                raise not_known_yet(view.agreement, moment, view.first_recorded)
+            states.append(draft.freeze(on, moment))
+            seen.append(folded)
+            observed.append(draft.observed or {})
+        only = seen[0] ^ seen[1]
+        by_version = {v: i for i in only if (v := version_in(view.agreement, i, high))}
+        withdrawers = self.tables.withdrawn_between(view.aggregate_id, list(by_version), low, high)
+        causes: dict[Key, list[str]] = {}
+        for key in set(observed[0]) | set(observed[1]):
+            named = [i for obs in observed for i in obs.get(key, []) if i in only]
+            behind = [
+                event_id(view.agreement, withdrawers[v])
+                if (v := version_in(view.agreement, i, high)) in withdrawers
+                else i
+                for i in named
+            ]
+            if behind:
+                causes[key] = list(dict.fromkeys(behind))
+        return states[0], states[1], causes
+
     # -- appends and hypotheses ----------------------------------------------------
 
     def prepare(
@@ -175,27 +301,27 @@ class ReadModel:
 
     def _seeds(
         self, agreement: str, aggregate_id: uuid.UUID, last: int, new: Sequence[Recorded]
-    ) -> list[tuple[int, dict[str, Any], Row | None]]:
-        """The earlier events the batch withdraws, with their latest rows, and for a
-        correction still in effect, the event it corrected (retracting it restores that)."""
+    ) -> list[Seed]:
+        """The earlier events the batch withdraws, with their latest rows and digests, and
+        for a correction still in effect, the event it corrected (retracting it restores
+        that)."""
         if last == 0:
             return []
         wanted = {version_in(agreement, aimed, last) for r in new if (aimed := target(r.plain))}
-        seeds: list[tuple[int, dict[str, Any], Row | None]] = []
+        seeds: list[Seed] = []
         seen: set[int] = set()
         while wanted - {None} - seen:
             versions = sorted(v for v in wanted if v is not None and v not in seen)
             wanted = set()
             rows = self.tables.latest_rows(aggregate_id, versions)
             for stored in self.tables.stored(aggregate_id, versions):
-                plain = decode(stored.topic, stored.state)[0]
-                seeds.append(
-                    (stored.originator_version, plain, rows.get(stored.originator_version))
-                )
-                seen.add(stored.originator_version)
+                plain, _, digest = decode(stored.topic, stored.state)
+                version = stored.originator_version
+                seeds.append(Seed(version, plain, rows.get(version), digest))
+                seen.add(version)
                 if plain["type"] == CORRECTION:
                     wanted.add(version_in(agreement, plain["corrects"], last))
-        return sorted(seeds, key=lambda seed: seed[0])
+        return sorted(seeds, key=lambda seed: seed.version)
 
     def written(
         self, prepared: Prepared, draft: Draft | None, keeper: Keeper, view: View | None
@@ -206,6 +332,8 @@ class ReadModel:
         if draft is None:  # pragma: no cover - a checked batch leaves an agreement
             raise ValueError("a checked batch leaves a state")
         recorded_at = new[-1].timestamp
+        digests = {seed.version: seed.digest for seed in prepared.seeds}
+        digests.update((r.originator_version, r.digest) for r in new)
         return ReadModelWrite(
             aggregate_id=new[0].originator_id,
             view=View(
@@ -217,10 +345,16 @@ class ReadModel:
                 first_recorded=view.first_recorded if view else new[0].timestamp,
                 version=new[-1].originator_version,
                 last_recorded=recorded_at,
+                digest=new[-1].digest,
             ),
-            appends=_appends(new),
+            appends=appends_of(prepared.agreement, new, prepared.seeds)
+            if view is None and not prepared.last
+            else (
+                Append(new[-1].originator_version, recorded_at, prepared.touched, new[-1].digest),
+            ),
             opened=prepared.recording.opened(),
             closed=prepared.recording.closed(),
+            digests=digests,
             touched=prepared.touched,
             first=new[0].originator_version,
             checkpoints=keeper.kept,
@@ -243,27 +377,85 @@ class ReadModel:
             self.tables.write(cursor, change)
 
     def verify(self, agreement: str, records: Sequence[Recorded]) -> None:
-        """Check the index, the appends and the checkpoints in force against the whole log
-        (already verified); ``IntegrityFailure`` names the first that differs."""
+        """Check every read-model row against the whole log (already verified): the view,
+        every append, every index row, and every checkpoint, superseded ones included.
+        ``IntegrityFailure`` names the first that differs."""
         aggregate_id = agreement_uuid(agreement)
+        try:
+            view = self.tables.view(aggregate_id)
+        except ReadModelMismatch:
+            raise _read_model_failure(agreement, "its row in ledger_views") from None
+        last = records[-1]
+        if view is None or (view.version, view.digest, view.last_recorded) != (
+            last.originator_version,
+            last.digest,
+            last.timestamp,
+        ):
+            raise _read_model_failure(agreement, "its row in ledger_views")
+        expected = appends_of(agreement, records)
+        stored = self.tables.appends(aggregate_id)
+        for want, got in zip_longest(expected, stored):
+            if got is None or want != got[0] or got[1] != want.sealed(aggregate_id):
+                where = want.last_version if want is not None else got[0].last_version
+                raise _read_model_failure(agreement, f"the record of the append ending at {where}")
         recording = Recording(agreement)
         for record in records:
             recording.add(record.originator_version, record.plain)
-        expected = sorted(recording.rows, key=lambda r: (r.version, r.visible_from))
-        for want, got in zip_longest(expected, self.tables.all_rows(aggregate_id)):
-            if want != got:
-                where = event_id(agreement, (want or got).version)
+        digests = {r.originator_version: r.digest for r in records}
+        rows = sorted(recording.rows, key=lambda r: (r.version, r.visible_from))
+        stored_rows = self.tables.all_rows(aggregate_id)
+        for want_row, got_row in zip_longest(rows, stored_rows):
+            if want_row is None or got_row is None:
+                version = (want_row or stored_rows[len(rows)][0]).version
+                raise _read_model_failure(
+                    agreement, f"the timeline index at {event_id(agreement, version)}"
+                )
+            if want_row != got_row[0] or got_row[1] != row_seal(
+                aggregate_id, want_row, digests[want_row.version]
+            ):
+                where = event_id(agreement, want_row.version)
                 raise _read_model_failure(agreement, f"the timeline index at {where}")
-        appends = [(last, micros(moment)) for last, moment in _appends(records)]
-        if appends != self.tables.appends(aggregate_id):
-            raise _read_model_failure(agreement, "the record of its appends")
-        wanted = {checkpoint.on: checkpoint for checkpoint in self.tables.in_force(aggregate_id)}
-        for draft, day, _, _ in fold_days(None, known(agreement, records).entries):
-            checkpoint = wanted.pop(day, None)
-            if checkpoint is not None and load(checkpoint.state)[0] != draft:
-                raise _read_model_failure(agreement, f"the checkpoint of {checkpoint.on}")
-        if wanted:
-            raise _read_model_failure(agreement, f"the checkpoint of {min(wanted)}")
+        self._verify_checkpoints(agreement, aggregate_id, records, expected)
+
+    def _verify_checkpoints(
+        self,
+        agreement: str,
+        aggregate_id: uuid.UUID,
+        records: Sequence[Recorded],
+        appends: Sequence[Append],
+    ) -> None:
+        """Every checkpoint, in force or superseded, is the state the log folded to at the
+        end of its day as known at the version that wrote it, sealed with that version's
+        event, and superseded exactly when a later append changed its day or before."""
+        by_version = {r.originator_version: r for r in records}
+        generations: dict[int, list[Checkpoint]] = {}
+        for checkpoint in self.tables.checkpoints(aggregate_id):
+            generations.setdefault(checkpoint.valid_from, []).append(checkpoint)
+        for valid_from, kept in sorted(generations.items()):
+            head = by_version.get(valid_from)
+            if head is None:
+                raise _read_model_failure(agreement, f"the checkpoint of {kept[0].on}")
+            wanted = {c.on: c for c in kept}
+            known_records = [r for r in records if r.originator_version <= valid_from]
+            entries = known(agreement, known_records).entries
+            for draft, day, _, _ in fold_days(None, entries):
+                if day not in wanted:
+                    continue
+                checkpoint = wanted.pop(day)
+                sealed = checkpoint_seal(
+                    aggregate_id, day, valid_from, checkpoint.state, head.digest
+                )
+                superseded = _superseded_at(appends, valid_from, day)
+                if (
+                    load(checkpoint.state)[0] != draft
+                    or checkpoint.seal != sealed
+                    or checkpoint.valid_until != superseded
+                ):
+                    raise _read_model_failure(agreement, f"the checkpoint of {checkpoint.on}")
+                if not wanted:
+                    break
+            if wanted:
+                raise _read_model_failure(agreement, f"the checkpoint of {min(wanted)}")
 
 
 class Prepared:
@@ -277,13 +469,13 @@ class Prepared:
         agreement: str,
         last: int,
         new: Sequence[Recorded],
-        seeds: Sequence[tuple[int, dict[str, Any], Row | None]],
+        seeds: Sequence[Seed],
     ) -> None:
         self.agreement = agreement
         self.new = new
         self.last = last  # the log version the batch is checked against
         self._tables = tables
-        self._seeds = seeds
+        self.seeds = seeds
         first = new[0].originator_version
         self.batch = Batch(first, {r.originator_version: r.type for r in new})
         self.recording = self._recording(self.batch.last)
@@ -294,6 +486,12 @@ class Prepared:
             self.checkpoint = tables.checkpoint(
                 new[0].originator_id, self.touched - timedelta(days=1), last
             )
+        if self.checkpoint is not None and tables.stale(
+            new[0].originator_id, self.checkpoint, last
+        ):
+            raise ReadModelMismatch(
+                f"{agreement}: the checkpoint of {self.checkpoint.on} no longer holds"
+            )
         self.start_spacing = 0
         if self.checkpoint is not None:
             self.start_spacing = spacing(load(self.checkpoint.state)[1])
@@ -302,8 +500,8 @@ class Prepared:
         """The seeded recording with the batch's events up to ``upto``, each withdrawal
         checked against what it withdraws."""
         recording = Recording(self.agreement)
-        for version, plain, row in self._seeds:
-            recording.seed(version, plain, row)
+        for seed in self.seeds:
+            recording.seed(seed.version, seed.plain, seed.row)
         for record in self.new:
             version = record.originator_version
             if version > upto:
@@ -331,22 +529,59 @@ class Prepared:
             return iter(fresh)
         after = self.checkpoint.on if self.checkpoint is not None else None
         aggregate_id = self.new[0].originator_id
-        old = (
-            entry_of(self.agreement, row)
+        rows = (
+            row
             for row in self._tables.events(aggregate_id, self.last, after)
             if (row["version"], row["visible_from"]) not in gone
         )
-        return heapq.merge(old, fresh)
+        return heapq.merge(in_effect(self.agreement, aggregate_id, rows, self.last), fresh)
 
 
-def entry_of(agreement: str, row: Any) -> Entry:
-    """The entry of a row of ``Tables.events``: the index's place, the stored fact."""
+class Seed(NamedTuple):
+    """An earlier event a batch withdraws: its plain form, latest index row and digest."""
+
+    version: int
+    plain: dict[str, Any]
+    row: Row | None
+    digest: str
+
+
+def in_effect(
+    agreement: str, aggregate_id: uuid.UUID, rows: Iterable[Any], version: int
+) -> Iterator[Entry]:
+    """The entries of index rows in effect at ``version``, every row's seal checked
+    first (a row withdrawn by then is checked, then left out)."""
+    for row in rows:
+        entry = entry_of(agreement, aggregate_id, row)
+        if row["visible_until"] > version:
+            yield entry
+
+
+def entry_of(agreement: str, aggregate_id: uuid.UUID, row: Any) -> Entry:
+    """The entry of a row of ``Tables.events``: the index's place and the stored fact,
+    once the row's seal says it is what was written for this event."""
     plain = fold_form(row["topic"], bytes(row["state"]))
     replacing = plain["type"] == CORRECTION
     fact = plain["replacement"] if replacing else plain
     version = row["version"]
+    day = date.fromordinal(row["day"])
+    sealed = seal(
+        aggregate_id.hex,
+        version,
+        row["visible_from"],
+        row["visible_until"],
+        row["day"],
+        row["opening"],
+        row["seq"],
+        plain["digest"],
+    )
+    if sealed != row["seal"] or fact["effective_on"] != day.isoformat():
+        raise ReadModelMismatch(
+            f"{agreement}: the timeline index row of {event_id(agreement, version)} does not "
+            "match its event"
+        )
     return Entry(
-        date.fromordinal(row["day"]),
+        day,
         row["opening"],
         row["seq"],
         version,
@@ -357,13 +592,55 @@ def entry_of(agreement: str, row: Any) -> Entry:
     )
 
 
-def _appends(records: Sequence[Recorded]) -> tuple[tuple[int, datetime], ...]:
-    """(last version, recorded_at) of each append among the records: the events of one
-    append share their recording time."""
-    return tuple(
-        (list(batch)[-1].originator_version, moment)
-        for moment, batch in groupby(records, key=lambda r: r.timestamp)
-    )
+def _noted(entries: Iterator[Entry], ids: set[str]) -> Iterator[Entry]:
+    """``entries``, noting each one's id in ``ids`` as it passes."""
+    for entry in entries:
+        ids.add(entry.id)
+        yield entry
+
+
+def appends_of(
+    agreement: str, records: Sequence[Recorded], seeds: Sequence[Seed] = ()
+) -> tuple[Append, ...]:
+    """The appends of a log (its events grouped by recording time, which an append's
+    events share), each with the first day it changed and its last event's digest."""
+    recording = Recording(agreement)
+    for seed in seeds:
+        recording.seed(seed.version, seed.plain, seed.row)
+    found = []
+    for moment, group in groupby(records, key=lambda r: r.timestamp):
+        batch = list(group)
+        before = [row.visible_until for row in recording.rows]
+        count = len(recording.rows)
+        for record in batch:
+            recording.add(record.originator_version, record.plain)
+        changed = [row.on for row in recording.rows[count:]]
+        changed += [
+            row.on
+            for row, until in zip(recording.rows, before, strict=False)
+            if row.visible_until != until
+        ]
+        last = batch[-1]
+        found.append(
+            Append(last.originator_version, moment, min(changed, default=None), last.digest)
+        )
+    return tuple(found)
+
+
+def _superseded_at(appends: Sequence[Append], valid_from: int, day: date) -> int:
+    """The version from which a checkpoint written at ``valid_from`` for ``day`` no longer
+    holds: the first version of the first later append that changed that day or before."""
+    previous = None
+    for append in appends:
+        if (
+            previous is not None
+            and previous >= valid_from
+            and append.touched is not None
+            and append.touched <= day
+        ):
+            return previous + 1
+        previous = append.last_version
+    return OPEN
 
 
 def _read_model_failure(agreement: str, what: str) -> IntegrityFailure:

@@ -73,7 +73,12 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                     except DuplicateObject:  # a type left behind by a dropped table
                         continue
             if self.tables.schema_version(cursor) != SCHEMA_VERSION:
-                for ddl in (*self.tables.drop_statements(), *self.tables.create_statements()):
+                statements = (
+                    self.tables.drop_statements()
+                    + self.tables.durable_statements()
+                    + self.tables.create_statements()
+                )
+                for ddl in (*statements, self.tables.stamp_statement()):
                     cursor.execute(ddl, prepare=False)
         self.datastore.register_type_adapters()
 

@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from ledger.domain.heads import SignedHead
 from ledger.readmodel.sql import SCHEMA_VERSION, ReadModelWrite, Tables
 
 # Topics are where eventsourcing finds the classes: module paths, resolved on use.
@@ -38,14 +39,22 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name)
 
     def _create_table(self, c: SQLiteCursor) -> None:
-        if self.tables.schema_version(c) != SCHEMA_VERSION:
-            for statement in self.tables.drop_statements():
-                c.execute(statement)
+        # Nothing is written when the tables are there at this version, so that a store
+        # can be opened read-only.
+        if self.tables.schema_version(c) == SCHEMA_VERSION:
+            return
+        for statement in self.tables.drop_statements():
+            c.execute(statement)
         super()._create_table(c)
+        c.execute(self.tables.stamp_statement())
 
     def construct_create_table_statements(self) -> list[str]:
-        """The events table, then the read model's."""
-        return super().construct_create_table_statements() + self.tables.create_statements()
+        """The events table, the signed heads, then the read model's tables."""
+        return (
+            super().construct_create_table_statements()
+            + self.tables.durable_statements()
+            + self.tables.create_statements()
+        )
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -56,7 +65,10 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 
 
 def write_read_model(tables: Tables, cursor: Any, kwargs: dict[str, Any]) -> None:
-    """Write the ``read_model`` keyword of an insert, if it has one."""
+    """Write the ``read_model`` and ``head_signature`` keywords of an insert, if given."""
     change = kwargs.get("read_model")
     if isinstance(change, ReadModelWrite):
         tables.write(cursor, change)
+    signed = kwargs.get("head_signature")
+    if isinstance(signed, SignedHead) and isinstance(change, ReadModelWrite):
+        tables.sign(cursor, change.aggregate_id, signed)

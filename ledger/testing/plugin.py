@@ -24,6 +24,7 @@ import attrs
 import pytest
 
 from ledger import AgreementState, Appended, Ledger, LedgerError
+from ledger.domain.ids import parse_event_id
 from ledger.domain.whatif import WhatIf
 
 # The steps need pytest-bdd (the package's ``test`` extra); without it the plugin stays quiet,
@@ -96,15 +97,18 @@ class LedgerContext:
         self.times[label] = moment
         return moment
 
-    def noted(self, label: str) -> datetime:
-        """The time noted under ``label``."""
-        if label not in self.times:
-            known = ", ".join(repr(name) for name in self.times) or "none"
-            fail(
-                f"expected a time noted as {label!r} (with `Given I note the time as "
-                f'"{label}"`), but the noted times are: {known}'
-            )
-        return self.times[label]
+    def noted(self, label: str) -> datetime | str:
+        """The time noted under ``label``, or ``label`` itself if it is an event id (the
+        ledger answers as known just after that event was recorded)."""
+        if label in self.times:
+            return self.times[label]
+        if parse_event_id(label) is not None:
+            return label
+        known = ", ".join(repr(name) for name in self.times) or "none"
+        fail(
+            f"expected a time noted as {label!r} (with `Given I note the time as "
+            f'"{label}"`) or an event id, but the noted times are: {known}'
+        )
 
     def snapshot(self) -> Snapshot:
         """Every recorded event of every agreement in the store."""

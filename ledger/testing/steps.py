@@ -78,11 +78,13 @@ def empty_ledger(ledger_context: LedgerContext) -> None:
         fail(f"expected an empty ledger, but it holds {', '.join(held)}")
 
 
-@given(step_re('the ledger holds the "{example}" example'))
-def example_loaded(ledger_context: LedgerContext, example: str) -> None:
-    """The bundled history ``example``, loaded."""
+@given(step_re('the ledger holds the "{example}" example(?P<record> with the public record)?'))
+def example_loaded(ledger_context: LedgerContext, example: str, record: str | None) -> None:
+    """The bundled history ``example``, loaded; with its public record recorded after it."""
     _must_append(
-        ledger_context, f"the {example!r} example", lambda: _example(ledger_context, example)
+        ledger_context,
+        f"the {example!r} example",
+        lambda: ledger_context.ledger.load_example(example, with_record=bool(record)),
     )
 
 
@@ -499,6 +501,42 @@ def clause_changed_between(
         )
 
 
+@then(
+    step_re(
+        f'on {DAY}, between known at "{{first}}" and known at "{{second}}", '
+        'clause "{clause}" is (?P<change>added|removed|amended) by "{event}"'
+    ),
+    converters=AS_DATE,
+)
+def clause_revised(
+    ledger_context: LedgerContext,
+    day: date,
+    first: str,
+    second: str,
+    clause: str,
+    change: str,
+    event: str,
+) -> None:
+    """What the recording axis changed about one clause on ``day``, and which event did
+    it (``"now"`` for the second is now; a label is a noted time or an event id)."""
+    ledger_context.settled()
+    replayed = ledger_context.state
+    agreement = replayed.agreement if replayed is not None else None
+    revised = ledger_context.ledger.revision(
+        day,
+        known_at=ledger_context.noted(first),
+        against_known_at=None if second == "now" else ledger_context.noted(second),
+        agreement=agreement,
+    )
+    found = [c for c in revised.clauses if c.id == clause]
+    if not any(c.change == change and event in c.caused_by for c in found):
+        shown = ", ".join(f"{c.id} {c.change} by {list(c.caused_by)}" for c in revised.clauses)
+        fail(
+            f"expected clause {clause!r} {change} by {event!r} on {day} between known at "
+            f"{first!r} and {second!r}, but what changed is: {shown or 'nothing'}"
+        )
+
+
 # -- Then: events, appends, replays, history ----------------------------------------
 
 
@@ -666,10 +704,6 @@ def _clause_difference(context: LedgerContext, clause: str) -> ClauseDifference:
         changed = ", ".join(f"{c.id} ({c.change})" for c in difference.clauses) or "none"
         fail(f"expected clause {clause!r} to differ, but the clauses that differ are: {changed}")
     return found
-
-
-def _example(context: LedgerContext, example: str) -> list[Appended]:
-    return context.ledger.load_example(example)
 
 
 def _file(context: LedgerContext, path: str) -> Callable[[], list[Appended]]:
