@@ -381,6 +381,15 @@ class TestCsv:
 
         assert cli.STATE_TABLES == sheets.STATE_TABLES
 
+    def test_heads(self, run: Run) -> None:
+        """``head --csv``: the rows of ``head --json``."""
+        [head] = run.json("head")
+        [row] = run.csv("head")
+        assert row["agreement"] == "openai-microsoft"
+        assert row["version"] == str(head["version"]) == "12"
+        assert row["digest"] == head["digest"]
+        assert row["key_id"] == ""
+
     def test_json_and_csv_together_are_refused(self, run: Run) -> None:
         """One format at a time."""
         run("history", "--json", "--csv", code=2)

@@ -802,21 +802,28 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str
     epilog=_examples(
         "ledger head",
         "ledger head --json > heads.json    # later: ledger verify --expect heads.json",
+        "ledger head --csv",
     ),
 )
 @_agreement
 @_json
+@_csv
 @_global_options
 @click.pass_context
-def head(ctx: click.Context, agreement: str | None, as_json: bool) -> None:
+def head(ctx: click.Context, agreement: str | None, as_json: bool, as_csv: bool) -> None:
     """Each agreement's head: its last event's version, digest and recording time (and
     signature). Keep or publish it: `ledger verify --expect FILE` proves later that the
     log still extends it."""
+    _one_format(as_json, as_csv)
     heads = _ledger(ctx).heads(agreement)
-    if as_json:
+    if as_json or as_csv:
         from ledger.presentation.shapes import heads_json
 
-        _print_json(heads_json(heads))
+        if as_json:
+            _print_json(heads_json(heads))
+        else:
+            columns = ["agreement", "version", "digest", "recorded_at", "key_id", "signature"]
+            _print_csv((columns, heads_json(heads)))
         return
     for each in heads:
         signed = f" signed by key {each.signature.key_id}" if each.signature else " unsigned"
