@@ -58,6 +58,8 @@ from ledger.readmodel.sql import View
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
     from ledger.domain.difference import Difference
+    from ledger.domain.draft import Draft
+    from ledger.domain.fold import DayEnd
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseLife
     from ledger.domain.whatif import WhatIf
@@ -66,6 +68,14 @@ T = TypeVar("T")
 # When a question is asked as known at: a time, or an event's id (just after that event
 # was recorded).
 KnownAt = datetime | str
+
+# A report of long work: the stage (``reading the file``, ``checking the rules``,
+# ``writing``, ``reading the events``, ``checking the chain``, ``checking the index``,
+# ``rebuilding the index``), how much of it is done, and the total when it is known.
+# Called at coarse grain: at each stage's start and end, and every ``PROGRESS_EVERY``
+# events in between.
+Progress = Callable[[str, int, int | None], None]
+PROGRESS_EVERY = 1000
 
 EXAMPLES = ("openai-microsoft",)
 RETRY_SECONDS = 60
@@ -174,6 +184,7 @@ class Ledger:
                 f"no ledger store at {self.location.display()}: create it with `ledger init`"
             )
         self._clock = clock
+        self.location.probe()
         try:
             self._app = LedgerApplication(env=self.location.env())
         except InputError:
@@ -565,6 +576,7 @@ class Ledger:
         *,
         reindex: bool = False,
         expect: Sequence[Head] = (),
+        progress: Progress | None = None,
     ) -> int:
         """Check everything stored: every event against its agreement's chain (and no
         event outside a chain), the signed heads (with a keyring), the heads in
@@ -574,10 +586,12 @@ class Ledger:
         Raises ``IntegrityFailure`` naming the first thing that does not match, saying
         whether the events themselves are damaged (restore them; never rebuild from them)
         or only the read model (rebuild it: ``reindex``). With ``reindex``, the read model
-        is rebuilt from the events once they are proven intact.
+        is rebuilt from the events once they are proven intact. ``progress`` hears of each
+        stage (see ``Progress``).
         """
         from ledger.adapters import integrity
 
+        report = progress or _silent
         if agreement is not None:
             self.log(agreement)  # an agreement the store does not hold is refused
             names = [(agreement, agreement_uuid(agreement))]
@@ -586,10 +600,10 @@ class Ledger:
             names = integrity.agreements_of(everything, self._app.mapper)
         checked, proven = 0, []
         for name, aggregate_id in names:
-            rows: list[StoredEvent] = self._store(
-                partial(list, self._read.stored_rows(aggregate_id))
-            )
-            records = integrity.verify_rows(name, rows, self._app.mapper)
+            stored = _counted(self._read.stored_rows(aggregate_id), "reading the events", None)
+            rows: list[StoredEvent] = self._store(partial(list, stored(report)))
+            chained_rows = _counted(iter(rows), "checking the chain", len(rows))
+            records = integrity.verify_rows(name, chained_rows(report), self._app.mapper)
             signed = self._store(partial(self._read.tables.signatures, aggregate_id))
             integrity.check_signatures(name, records, signed, self._keyring)
             integrity.check_expected(name, records, [h for h in expect if h.agreement == name])
@@ -606,8 +620,12 @@ class Ledger:
         for name, records in proven:
             aggregate_id = records[0].originator_id
             if reindex or self._store(partial(self._read.tables.view_row, aggregate_id)) is None:
+                report("rebuilding the index", 0, 1)
                 self._store(partial(self._read.rebuild, name, records))
+                report("rebuilding the index", 1, 1)
+            report("checking the index", 0, 1)
             self._compare_read_model(name)
+            report("checking the index", 1, 1)
         return checked
 
     def _compare_read_model(self, name: str) -> None:
@@ -629,13 +647,20 @@ class Ledger:
 
     # -- writing -------------------------------------------------------------------
 
-    def append(self, facts: Sequence[Fact], *, agreement: str | None = None) -> list[Appended]:
+    def append(
+        self,
+        facts: Sequence[Fact],
+        *,
+        agreement: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[Appended]:
         """Record ``facts`` atomically: all of them, or none if any breaks a rule.
 
         A batch that starts with ``agreement_opened`` creates its agreement. When
         another writer appends first, the batch is checked again against the new
-        timeline and retried.
+        timeline and retried. ``progress`` hears of the checking and the writing.
         """
+        report = progress or _silent
         if not facts:
             raise InputError("expected at least one event to append, got none")
         name = _agreement_named(facts, agreement)
@@ -646,13 +671,12 @@ class Ledger:
         while True:
             try:
                 with self._turn(agreement_uuid(label)):
-                    new, write = self._prepared(label, facts, plain)
+                    new, write = self._prepared(label, facts, plain, report)
+                    report("writing", 0, len(new))
                     # The library's event store writes them: mapped rows, one transaction.
                     signed = self._signed(label, new)
                     self._store(
-                        partial(
-                            self._app.events.put, new, read_model=write, head_signature=signed
-                        )
+                        partial(self._app.events.put, new, read_model=write, head_signature=signed)
                     )
             except IntegrityError:
                 attempt += 1
@@ -662,6 +686,7 @@ class Ledger:
                 pause = min(MAX_PAUSE, BASE_PAUSE * 2**attempt)
                 time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not security
                 continue
+            report("writing", len(new), len(new))
             return [
                 Appended(event_id(label, r.originator_version), r.timestamp, fact)
                 for r, fact in zip(new, facts, strict=True)
@@ -680,7 +705,11 @@ class Ledger:
         return self._signer.sign(head)
 
     def _prepared(
-        self, name: str, facts: Sequence[Fact], plain: Sequence[dict[str, Any]]
+        self,
+        name: str,
+        facts: Sequence[Fact],
+        plain: Sequence[dict[str, Any]],
+        report: Progress,
     ) -> tuple[list[Recorded], Any]:
         """Load: the log's head; domain: the new events, checked from the checkpoint the
         read model chooses; and what the read model writes with them."""
@@ -693,7 +722,13 @@ class Ledger:
         new = chained(aggregate_id, head, plain, self._recording_time(head))
         prepared = self._store(lambda: self._read.prepare(name, new))
         keeper = self._read.keeper(prepared)
-        draft = self._store(lambda: check(prepared, prepared.batch, keeper.each_day))
+        # From the opening, the fold goes through the batch alone; from a checkpoint, through
+        # the events after it too, which only the fold itself counts.
+        total = len(new) if prepared.last == 0 else None
+        each_day = _CountingDays(keeper.each_day, report, total)
+        report("checking the rules", 0, total)
+        draft = self._store(lambda: check(prepared, prepared.batch, each_day))
+        report("checking the rules", each_day.done, each_day.done)
         return new, self._read.written(prepared, draft, keeper, view)
 
     def _recording_time(self, head: Recorded | None) -> datetime:
@@ -701,44 +736,63 @@ class Ledger:
         return now if head is None else max(now, head.timestamp + TICK)
 
     def append_file(
-        self, name: str, *, agreement: str | None = None, stdin_text: str | None = None
+        self,
+        name: str,
+        *,
+        agreement: str | None = None,
+        stdin_text: str | None = None,
+        progress: Progress | None = None,
     ) -> list[Appended]:
-        """Append the events of an amendment file (``-``: standard input)."""
+        """Append the events of an amendment file (``-``: standard input); ``progress``
+        hears of the reading, the checking and the writing."""
         from ledger.adapters.files import read_file
 
+        report = progress or _silent
+        report("reading the file", 0, None)
         file = read_file(name, stdin_text)
-        return self._append_document(file, name if name != "-" else "<stdin>", agreement)
+        report("reading the file", len(file.events), len(file.events))
+        label = name if name != "-" else "<stdin>"
+        return self._append_document(file, label, agreement, report)
 
     def load_example(
-        self, example: str = "openai-microsoft", *, with_record: bool = False
+        self,
+        example: str = "openai-microsoft",
+        *,
+        with_record: bool = False,
+        progress: Progress | None = None,
     ) -> list[Appended]:
         """Load a bundled history; refused if the store already holds that agreement.
 
         With ``with_record``, its public record follows as a second, later recording
         (corrections, retractions and the events the first layer never had), so that
         "as known at" the first layer's last event tells the first layer's story.
+        ``progress`` hears of the reading, the checking and the writing.
         """
         from ledger.adapters.files import parse_text
 
+        report = progress or _silent
         if example not in EXAMPLES:
             raise InputError(
                 f"expected one of the bundled examples ({', '.join(EXAMPLES)}), got {example!r}"
             )
         names = [f"{example}.yaml", *([f"{example}-record.yaml"] if with_record else [])]
+        report("reading the file", 0, None)
         files = [
             parse_text(resources.files("ledger.examples").joinpath(n).read_text("utf-8"), n)
             for n in names
         ]
+        read = sum(len(file.events) for file in files)
+        report("reading the file", read, read)
         if files[0].agreement in self.agreements():
             raise AgreementExists(f"the store already holds the agreement {files[0].agreement!r}")
         return [
             appended
             for name, file in zip(names, files, strict=True)
-            for appended in self._append_document(file, name, None)
+            for appended in self._append_document(file, name, None, report)
         ]
 
     def _append_document(
-        self, file: AmendmentFile, name: str, agreement: str | None
+        self, file: AmendmentFile, name: str, agreement: str | None, report: Progress
     ) -> list[Appended]:
         if agreement is not None and file.agreement is not None and agreement != file.agreement:
             raise FileError(
@@ -746,7 +800,7 @@ class Ledger:
                 f"agreement: expected {agreement!r} (from --agreement), got {file.agreement!r}",
             )
         try:
-            return self.append(file.events, agreement=file.agreement or agreement)
+            return self.append(file.events, agreement=file.agreement or agreement, progress=report)
         except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
 
@@ -804,6 +858,47 @@ def write_to(
         staged.discard()
     with Ledger(store, clock=clock) as ledger:
         return action(ledger)
+
+
+def _silent(_stage: str, _done: int, _total: int | None) -> None:
+    """No one is listening."""
+
+
+class _CountingDays:
+    """The fold's day ends passed on to ``each_day``, with the entries folded reported
+    every ``PROGRESS_EVERY``."""
+
+    def __init__(self, each_day: DayEnd, report: Progress, total: int | None) -> None:
+        self._each_day = each_day
+        self._report = report
+        self._total = total
+        self.done = 0
+        self._next = PROGRESS_EVERY
+
+    def __call__(self, draft: Draft, day: date, count: int, upcoming: date | None) -> None:
+        self._each_day(draft, day, count, upcoming)
+        self.done += count
+        if self.done >= self._next:
+            self._report("checking the rules", self.done, self._total)
+            self._next = self.done + PROGRESS_EVERY
+
+
+def _counted(
+    items: Iterator[T], stage: str, total: int | None
+) -> Callable[[Progress], Iterator[T]]:
+    """``items``, with how many have gone by reported every ``PROGRESS_EVERY``."""
+
+    def counting(report: Progress) -> Iterator[T]:
+        report(stage, 0, total)
+        done = 0
+        for item in items:
+            yield item
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                report(stage, done, total)
+        report(stage, done, done if total is None else max(total, done))
+
+    return counting
 
 
 def _agreement_named(facts: Sequence[Fact], agreement: str | None) -> str | None:

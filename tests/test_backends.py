@@ -6,6 +6,7 @@ schema of their own (see ``conftest.py``).
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -386,3 +387,26 @@ def test_postgres_wrong_database_fails_fast(
     assert "does not exist" in lines[0]
     assert secret not in failed.stdout + failed.stderr
     assert elapsed < 10
+
+
+def test_an_unreachable_server_fails_fast_naming_host_port_and_database(
+    run_cli: Callable[..., Any],
+) -> None:
+    """Nothing listens on the port: one line naming where, in well under the pool's 6 s."""
+    pytest.importorskip("psycopg")
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    started = time.monotonic()
+    failed = run_cli(
+        "--store",
+        f"postgresql://someone@127.0.0.1:{port}/nowhere",
+        "replay",
+        "--as-of",
+        "2024-01-01",
+    )
+    elapsed = time.monotonic() - started
+    assert failed.returncode == 1
+    [line] = failed.stderr.strip().splitlines()
+    assert f"cannot reach PostgreSQL at 127.0.0.1:{port}/nowhere as user someone: " in line
+    assert elapsed < 5

@@ -452,3 +452,50 @@ def test_structure_fact_reports_paths_without_a_file() -> None:
         structure_fact(with_fields(amount={"amount": "-3", "currency": "USD"}))
     assert caught.value.path == "amount.amount"
     assert str(caught.value) == "amount.amount: expected a non-negative amount, got '-3'"
+
+
+class TestMisspeltFields:
+    """A misspelt key is named, with the field it was probably meant to be."""
+
+    @pytest.mark.parametrize(
+        ("event", "line"),
+        [
+            (
+                with_fields(amount=None, ammount={"amount": "10", "currency": "USD"}),
+                "event 1 (investment): ammount: unknown field (did you mean 'amount'?)",
+            ),
+            (
+                with_fields(instrumnt="equity"),
+                "event 1 (investment): instrumnt: unknown field (did you mean 'instrument'?)",
+            ),
+            (
+                with_fields(source={"citaton": "c", "confidence": "reported"}),
+                "event 1 (investment): source.citaton: unknown field (did you mean 'citation'?)",
+            ),
+            (
+                with_fields(amount={"amuont": "10", "currency": "USD"}),
+                "event 1 (investment): amount.amuont: unknown field (did you mean 'amount'?)",
+            ),
+            (
+                {
+                    "type": "amendment",
+                    "effective_on": "2023-02-01",
+                    "changes": [
+                        {"add": {"id": "x", "kind": "revenue_share", "terms": {"rte": "1"}}}
+                    ],
+                    "source": {"citation": "c", "confidence": "reported"},
+                },
+                "changes[0].add.terms.rte: not a term of a revenue_share clause "
+                "(did you mean 'rate'? expected payer, payee, rate, threshold, basis)",
+            ),
+        ],
+        ids=["required", "optional", "nested", "money", "term"],
+    )
+    def test_the_key_and_its_close_match_are_named(self, event: dict[str, Any], line: str) -> None:
+        """The unknown key is the field named, not the required field it left missing."""
+        assert line in error_of(as_json([event]), "typo.json")
+
+    def test_a_key_close_to_nothing_lists_the_fields(self) -> None:
+        """With no close match, the message lists what was expected."""
+        message = error_of(as_json([with_fields(colour="red")]), "typo.json")
+        assert "colour: unknown field (expected one of effective_on, source," in message

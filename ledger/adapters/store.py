@@ -7,6 +7,7 @@ import errno
 import fcntl
 import importlib.util
 import os
+import re
 import sqlite3
 import stat
 import uuid
@@ -21,6 +22,14 @@ from ledger.readmodel.recorders import POSTGRES_RECORDER_TOPIC, SQLITE_RECORDER_
 
 DEFAULT_STORE = "ledger.sqlite"
 MEMORY = "memory:"
+# psycopg's smallest connect timeout; the library's pool, left to find out alone, takes
+# its own timeout and retries (6-7 s) to fail.
+PROBE_SECONDS = 2
+# What psycopg says before the reason, which the probe's message says in its own words.
+_PSYCOPG_PREAMBLE = re.compile(
+    r'^(connection failed: )?(connection to server at "[^"]*"( \([^)]*\))?, port \d+ failed: )?'
+    r"(FATAL: +)?"
+)
 
 
 @attrs.frozen
@@ -70,7 +79,10 @@ class StoreLocation:
         except OSError as error:
             raise StoreError(f"cannot use the store {self.url}: {error.strerror}") from None
         if stat.S_ISDIR(mode):
-            raise InputError(f"the store {self.url} is a directory: name a file inside it")
+            raise InputError(
+                f"the store {self.url} is a directory: name a file inside it "
+                f"(e.g. {self.path / DEFAULT_STORE})"
+            )
         if not stat.S_ISREG(mode):
             raise InputError(f"the store {self.url} is not a regular file")
         return True
@@ -137,6 +149,33 @@ class StoreLocation:
         port = f":{parts.port}" if parts.port else ""
         query = f"?{parts.query}" if parts.query else ""
         return f"{parts.scheme}://{user}{parts.hostname}{port}{parts.path}{query}"
+
+    def probe(self) -> None:
+        """Connect to a PostgreSQL store once, with a short timeout, so that an unreachable
+        server or a wrong database fails at once, naming host, port and database."""
+        if not self.is_postgres:
+            return
+        _postgres_recorder()  # psycopg must be there
+        import psycopg
+
+        settings = self.env()
+        where = (
+            f"{settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}/{settings['POSTGRES_DBNAME']}"
+        )
+        try:
+            psycopg.connect(
+                host=settings["POSTGRES_HOST"],
+                port=settings["POSTGRES_PORT"],
+                dbname=settings["POSTGRES_DBNAME"],
+                user=settings["POSTGRES_USER"] or None,
+                password=settings["POSTGRES_PASSWORD"] or None,
+                connect_timeout=PROBE_SECONDS,
+            ).close()
+        except psycopg.Error as error:
+            lines = str(error).strip().splitlines() or [type(error).__name__]
+            reason = _PSYCOPG_PREAMBLE.sub("", lines[0].strip()) or lines[0]
+            user = f" as user {settings['POSTGRES_USER']}" if settings["POSTGRES_USER"] else ""
+            raise StoreError(f"cannot reach PostgreSQL at {where}{user}: {reason}") from None
 
     def env(self) -> dict[str, str]:
         """The eventsourcing environment that selects and configures this store."""

@@ -9,9 +9,10 @@ unknown key is an error, and every error names the field it is about.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -88,7 +89,10 @@ def _money(value: object, _: type) -> Money:
     mapping = mapping_of(value, "an amount with a currency, {amount, currency}")
     unknown = set(mapping) - {"amount", "currency"}
     if unknown:
-        raise InvalidField(sorted(unknown)[0], "unknown field (expected amount, currency)")
+        raise InvalidField(
+            sorted(unknown)[0],
+            unknown_field(sorted(unknown)[0], ("amount", "currency"), "expected"),
+        )
     for key in ("amount", "currency"):
         if key not in mapping:
             raise InvalidField(key, "required field is missing")
@@ -105,7 +109,8 @@ def _add_clause(value: object, _: type) -> AddClause:
     raw = mapping_of(value, "a clause {id, kind, terms, until}")
     unknown = set(raw) - {"id", "kind", "terms", "until"}
     if unknown:
-        raise InvalidField(sorted(unknown)[0], "unknown field (expected id, kind, terms, until)")
+        key = sorted(unknown)[0]
+        raise InvalidField(key, unknown_field(key, ("id", "kind", "terms", "until"), "expected"))
     for key in ("id", "kind"):
         if key not in raw:
             raise InvalidField(key, "required field is missing")
@@ -121,7 +126,8 @@ def _add_clause(value: object, _: type) -> AddClause:
 def _amend_clause(raw: Mapping[str, Any]) -> AmendClause:
     unknown = set(raw) - {"amend", "terms", "until"}
     if unknown:
-        raise InvalidField(sorted(unknown)[0], "unknown field (expected amend, terms, until)")
+        key = sorted(unknown)[0]
+        raise InvalidField(key, unknown_field(key, ("amend", "terms", "until"), "expected"))
     terms = at_path(
         "terms", lambda: _normalised_terms(_as_written(mapping_of(raw.get("terms") or {}, "terms")))
     )
@@ -187,16 +193,28 @@ def _optional_date(value: object) -> date | None:
     return None if value is None else parse_date(value, "")
 
 
+def unknown_field(key: str, known: Collection[str], listing: str = "expected one of") -> str:
+    """The problem with an unknown ``key``: the known name it is closest to, if one is
+    close (a misspelling), else every known name."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.75)
+    if close:
+        return f"unknown field (did you mean {close[0]!r}?)"
+    return f"unknown field ({listing} {', '.join(known)})"
+
+
 def _flatten(error: BaseException) -> InvalidField:
     """The first leaf of a cattrs error tree, as one field error with its full path."""
     if isinstance(error, InvalidField):
         return error
     if isinstance(error, ForbiddenExtraKeysError):
         field = sorted(error.extra_fields)[0]
-        known = ", ".join(a.name for a in attrs.fields(error.cl))
-        return InvalidField(field, f"unknown field (expected one of {known})")
+        return InvalidField(field, unknown_field(field, [a.name for a in attrs.fields(error.cl)]))
     if isinstance(error, ClassValidationError):
         with_notes, others = error.group_exceptions()
+        # A misspelt key leaves a required field missing too: the key is the one to name.
+        extra = next((e for e in others if isinstance(e, ForbiddenExtraKeysError)), None)
+        if extra is not None and any(isinstance(inner, KeyError) for inner, _ in with_notes):
+            return _flatten(extra)
         for inner, note in with_notes:
             if isinstance(inner, KeyError):
                 return InvalidField(note.name, "required field is missing")
@@ -229,7 +247,11 @@ def structure_terms(kind: ClauseKind, raw: object) -> Terms:
     unknown = sorted(set(mapping) - set(term_names(kind)))
     if unknown:
         expected = ", ".join(term_names(kind))
-        raise InvalidField(unknown[0], f"not a term of a {kind.value} clause (expected {expected})")
+        close = difflib.get_close_matches(unknown[0], list(term_names(kind)), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InvalidField(
+            unknown[0], f"not a term of a {kind.value} clause ({hint}expected {expected})"
+        )
     known = {name: value for name, value in mapping.items() if value is not None}
     return structure(known, TERMS_OF[kind])
 

@@ -1,18 +1,22 @@
 """The ``ledger`` command: the use cases of ``ledger.Ledger`` on the command line.
 
 Exit codes: 0 success; 2 bad input or a refused rule (nothing written); 1 anything
-else. Errors are one line on standard error; ``--debug`` adds the traceback.
+else. Errors are one line on standard error; ``--debug`` adds the traceback. A reader
+that stops reading (``ledger history | head``) ends the command quietly, with 0.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time as clock
 import traceback
 import warnings
-from collections.abc import Sequence
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,9 +24,19 @@ from ledger.entrypoints.moments import parse_known_at
 from ledger.errors import LedgerError
 
 if TYPE_CHECKING:
-    from ledger.application import Appended, Ledger
+    from click.shell_completion import CompletionItem
+
+    from ledger.application import Appended, Ledger, Progress
     from ledger.domain.difference import Difference
     from ledger.domain.whatif import WhatIf
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ``ledger`` (or ``ledger show``) alone: click 8.2 and later raise this to show the help.
+_NO_ARGS: tuple[type[Exception], ...] = (
+    (click.exceptions.NoArgsIsHelpError,) if hasattr(click.exceptions, "NoArgsIsHelpError") else ()
+)
+STATE_TABLES = ("clauses", "investments", "stakes", "governance", "renegotiations")
 
 
 class _Date(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs
@@ -62,6 +76,51 @@ def _raise() -> date:
 
 DATE = _Date()
 MOMENT = _Moment()
+
+
+def _event_types() -> list[str]:
+    from ledger.domain.events import BY_TYPE
+
+    return list(BY_TYPE)
+
+
+class _KindOption(click.Option):
+    """``--kind``: its help lists the event types, read from the vocabulary when asked."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = "Only events of this type (repeatable): " + ", ".join(_event_types()) + "."
+        return super().get_help_record(ctx)
+
+
+def _complete_kind(
+    _ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(k) for k in _event_types() if k.startswith(incomplete)]
+
+
+# -- options shared by commands ------------------------------------------------------------
+
+_STORE_HELP = "SQLite file or postgresql:// URL (default: $LEDGER_STORE or ./ledger.sqlite)."
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """``--store`` or ``--debug`` given after the command: as if given before it."""
+    if value is not None and value is not False and param.name is not None:
+        ctx.ensure_object(dict)[param.name] = value
+
+
+def _global_options(command: F) -> F:
+    """``--store`` and ``--debug``, accepted after the command as well as before it."""
+    command = click.option(
+        "--store", expose_value=False, callback=_remember, help=_STORE_HELP, metavar="STORE"
+    )(command)
+    return click.option(
+        "--debug", is_flag=True, expose_value=False, callback=_remember, help="Show tracebacks."
+    )(command)
+
+
 _agreement = click.option(
     "--agreement", help="The agreement's id (needed when the store holds several)."
 )
@@ -72,12 +131,44 @@ _known_at = click.option(
     "(just after it was recorded).",
 )
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "--store", help="SQLite file or postgresql:// URL (default: $LEDGER_STORE or ./ledger.sqlite)."
+_csv = click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of tables.")
+_compact = click.option(
+    "--compact",
+    is_flag=True,
+    help="Narrow tables: no borders, fewer columns (the default below 100 columns).",
 )
+
+
+def _examples(*lines: str) -> str:
+    """A command's epilog: examples, kept as written by click's help formatter."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+class _LedgerGroup(click.Group):
+    """The ``ledger`` group: a reader that closes the pipe ends the command quietly."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
+
+
+@click.group(
+    cls=_LedgerGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_examples(
+        "ledger init --example openai-microsoft",
+        "ledger replay --as-of 2024-01-01",
+        "ledger history --kind governance",
+        "ledger show clause azure-exclusivity",
+        "ledger COMMAND --help",
+    )
+    + "\n\n--store and --debug may also come after the command. Shell completion (bash): "
+    'eval "$(_LEDGER_COMPLETE=bash_source ledger)"',
+)
+@click.option("--store", metavar="STORE", help=_STORE_HELP)
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.version_option(package_name="contract-ledger")
 @click.pass_context
@@ -95,13 +186,55 @@ def _ledger(ctx: click.Context) -> Ledger:
     return ledger
 
 
-@cli.command()
-@click.option("--example", help="Load a bundled history: openai-microsoft.")
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A progress bar on standard error if it is a terminal, else no callback at all."""
+    from ledger.presentation.progress import ProgressBar
+
+    with ProgressBar() as bar:
+        yield bar if bar.enabled else None
+
+
+def _took(started: float) -> str:
+    """`` in 12.3 s`` for work that took a second or more, else nothing."""
+    seconds = clock.monotonic() - started
+    return f" in {seconds:.1f} s" if seconds >= 1 else ""
+
+
+def _ids(appended: Sequence[Appended]) -> str:
+    """``openai-microsoft#12``, or a range for several."""
+    if len(appended) == 1:
+        return appended[0].id
+    return f"{appended[0].id} … {appended[-1].id}"
+
+
+def _count(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _one_format(as_json: bool, as_csv: bool) -> None:
+    if as_json and as_csv:
+        raise click.UsageError("expected at most one of --json and --csv, got both")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@cli.command(
+    epilog=_examples(
+        "ledger init                               # an empty store, ./ledger.sqlite",
+        "ledger init --example openai-microsoft    # with the bundled history",
+        "ledger init --example openai-microsoft --with-record   # and its public record",
+        "ledger --store team.sqlite init",
+    )
+)
+@click.option("--example", metavar="NAME", help="Load a bundled history: openai-microsoft.")
 @click.option(
     "--with-record",
     is_flag=True,
     help="Then record the example's public record after it, as a later recording.",
 )
+@_global_options
 @click.pass_context
 def init(ctx: click.Context, example: str | None, with_record: bool) -> None:
     """Create the store, and load a bundled history into it."""
@@ -111,82 +244,188 @@ def init(ctx: click.Context, example: str | None, with_record: bool) -> None:
     if with_record and not example:
         raise click.UsageError("--with-record needs --example")
 
-    def load(ledger: Ledger) -> list[Appended]:
-        ledger.agreements()  # creates the tables, or proves the server is there
-        return ledger.load_example(example, with_record=with_record) if example else []
+    started = clock.monotonic()
+    with _progress() as progress:
 
-    appended = write_to(ctx.obj["store"], load)
+        def load(ledger: Ledger) -> list[Appended]:
+            ledger.agreements()  # creates the tables, or proves the server is there
+            if not example:
+                return []
+            return ledger.load_example(example, with_record=with_record, progress=progress)
+
+        appended = write_to(ctx.obj["store"], load)
     click.echo(f"Store ready: {StoreLocation.resolve(ctx.obj['store']).display()}")
     if appended:
         click.echo(
-            f"Loaded {example}: {len(appended)} events ({appended[0].id} … {appended[-1].id})"
+            f"Loaded {example}: {_count(len(appended), 'event')} ({_ids(appended)}){_took(started)}"
         )
 
 
-@cli.command()
+@cli.command(
+    short_help="The agreements in the store.",
+    epilog=_examples(
+        "ledger agreements",
+        "ledger agreements --csv > agreements.csv",
+    ),
+)
+@_json
+@_csv
+@_compact
+@_global_options
+@click.pass_context
+def agreements(ctx: click.Context, as_json: bool, as_csv: bool, compact: bool) -> None:
+    """The agreements in the store: id, title, opened on, events, last recorded."""
+    _one_format(as_json, as_csv)
+    views = _ledger(ctx).views()
+    if as_json:
+        from ledger.presentation.shapes import agreements_json
+
+        _print_json(agreements_json(views))
+    elif as_csv:
+        from ledger.presentation.sheets import agreements_rows
+
+        _print_csv(agreements_rows(views))
+    else:
+        from ledger.presentation.tables import console, show_agreements
+
+        show_agreements(views, console(), compact=compact)
+
+
+@cli.command(
+    epilog=_examples(
+        "ledger replay --as-of 2024-01-01",
+        "ledger replay --as-of 2031-01-01 --json",
+        "ledger replay --as-of 2024-01-01 --known-at 2025-01-01",
+        "ledger replay --as-of 2025-06-01 --csv --table stakes",
+        "ledger replay --as-of 2025-06-01 --all      # every governance event",
+    )
+)
 @click.option("--as-of", "as_of", type=DATE, required=True, help="The date to replay to.")
 @_known_at
 @_json
+@_csv
+@click.option(
+    "--table",
+    type=click.Choice(STATE_TABLES),
+    default="clauses",
+    show_default=True,
+    help="With --csv: which table to print.",
+)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Every governance event, not only the latest 20."
+)
+@_compact
 @_agreement
+@_global_options
 @click.pass_context
 def replay(
     ctx: click.Context,
     as_of: date,
     known_at: datetime | str | None,
     as_json: bool,
+    as_csv: bool,
+    table: str,
+    show_all: bool,
+    compact: bool,
     agreement: str | None,
 ) -> None:
     """The effective agreement and ownership on a date."""
+    _one_format(as_json, as_csv)
     state = _ledger(ctx).state_at(as_of, known_at=known_at, agreement=agreement)
     if as_json:
         from ledger.presentation.shapes import state_json
 
         _print_json(state_json(state))
+    elif as_csv:
+        from ledger.presentation.sheets import state_rows
+
+        _print_csv(state_rows(state, table))
     else:
         from ledger.presentation.tables import console, show_state
 
-        show_state(state, console())
+        show_state(state, console(), compact=compact, show_all=show_all)
 
 
-@cli.command()
+@cli.command(
+    short_help="Append the events of a YAML or JSON file, atomically.",
+    epilog=_examples(
+        "ledger append examples/amendments/2020.yaml",
+        "ledger append events.json --agreement acme-globex",
+        "generate-events | ledger append -",
+    ),
+)
 @click.argument("file")
 @_agreement
+@_global_options
 @click.pass_context
 def append(ctx: click.Context, file: str, agreement: str | None) -> None:
     """Append the events of a YAML or JSON file (- for standard input), atomically."""
     from ledger.application import write_to
 
-    appended = write_to(
-        ctx.obj["store"], lambda ledger: ledger.append_file(file, agreement=agreement)
-    )
-    count = f"{len(appended)} event" + ("s" if len(appended) != 1 else "")
-    click.echo(f"Appended {count} ({appended[0].id} … {appended[-1].id})")
+    started = clock.monotonic()
+    with _progress() as progress:
+        appended = write_to(
+            ctx.obj["store"],
+            lambda ledger: ledger.append_file(file, agreement=agreement, progress=progress),
+        )
+    click.echo(f"Appended {_count(len(appended), 'event')} ({_ids(appended)}){_took(started)}")
 
 
-@cli.command()
+@cli.command(
+    short_help="The recorded events with their sources.",
+    epilog=_examples(
+        "ledger history",
+        "ledger history --kind governance --from 2023-01-01",
+        "ledger history --known-at 2025-01-01 --json",
+        "ledger history --clause azure-exclusivity   # as: ledger show clause",
+    ),
+)
 @click.option("--from", "start", type=DATE, help="First effective date.")
 @click.option("--to", "end", type=DATE, help="Last effective date.")
-@click.option("--kind", "kinds", multiple=True, help="Only events of this type (repeatable).")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    cls=_KindOption,
+    metavar="TYPE",
+    shell_complete=_complete_kind,
+)
+@click.option(
+    "--clause",
+    metavar="ID",
+    help="One clause's life instead (as `ledger show clause ID`; --to is its as-of date).",
+)
 @_known_at
 @_json
+@_csv
+@_compact
 @_agreement
+@_global_options
 @click.pass_context
 def history(
     ctx: click.Context,
     start: date | None,
     end: date | None,
     kinds: Sequence[str],
+    clause: str | None,
     known_at: datetime | str | None,
     as_json: bool,
+    as_csv: bool,
+    compact: bool,
     agreement: str | None,
 ) -> None:
     """The recorded events with their sources, oldest effective date first."""
-    from ledger.domain.events import BY_TYPE
-
-    unknown = [k for k in kinds if k not in BY_TYPE]
+    _one_format(as_json, as_csv)
+    if clause is not None:
+        if kinds or start:
+            raise click.UsageError("expected --clause without --kind and --from")
+        _show_clause(ctx, clause, end, known_at, as_json, as_csv, compact, agreement)
+        return
+    unknown = [k for k in kinds if k not in _event_types()]
     if unknown:
         raise click.BadParameter(
-            f"expected one of {', '.join(BY_TYPE)}, got {unknown[0]!r}", param_hint="--kind"
+            f"expected one of {', '.join(_event_types())}, got {unknown[0]!r}",
+            param_hint="--kind",
         )
     entries = _ledger(ctx).history(
         agreement=agreement, known_at=known_at, start=start, end=end, kinds=kinds
@@ -195,13 +434,43 @@ def history(
         from ledger.presentation.shapes import history_json
 
         _print_json(history_json(entries))
+    elif as_csv:
+        from ledger.presentation.sheets import history_rows
+
+        _print_csv(history_rows(entries))
     else:
         from ledger.presentation.tables import console, show_history
 
-        show_history(entries, console())
+        nothing = _no_events(start, end, kinds, known_at)
+        show_history(entries, console(), compact=compact, nothing=nothing)
 
 
-@cli.command()
+def _no_events(
+    start: date | None, end: date | None, kinds: Sequence[str], known_at: datetime | str | None
+) -> str:
+    """What an empty history says, in words."""
+    limits = []
+    if kinds:
+        limits.append("of type " + " or ".join(kinds))
+    if start:
+        limits.append(f"effective from {start}")
+    if end:
+        limits.append(f"effective {'through' if start else 'up to'} {end}")
+    if known_at:
+        moment = known_at if isinstance(known_at, str) else known_at.isoformat()
+        limits.append(f"known at {moment}")
+    return "No events" + (" " + ", ".join(limits) if limits else "") + "."
+
+
+@cli.command(
+    short_help="What changed between two dates, or two times' knowledge.",
+    epilog=_examples(
+        "ledger diff 2019-07-01 2025-06-30",
+        "ledger diff 2020-01-01 2020-12-31 --json",
+        "ledger diff 2019-07-01 2031-01-01 --csv > changes.csv",
+        "ledger diff --as-of 2025-11-01 --known-at 2025-01-01 --against-known-at 2030-01-01",
+    ),
+)
 @click.argument("first", type=DATE, required=False)
 @click.argument("second", type=DATE, required=False)
 @click.option("--as-of", "as_of", type=DATE, help="With --against-known-at: the date asked about.")
@@ -213,7 +482,10 @@ def history(
     "(a time, a date or an event id).",
 )
 @_json
+@_csv
+@_compact
 @_agreement
+@_global_options
 @click.pass_context
 def diff(
     ctx: click.Context,
@@ -223,6 +495,8 @@ def diff(
     known_at: datetime | str | None,
     against_known_at: datetime | str | None,
     as_json: bool,
+    as_csv: bool,
+    compact: bool,
     agreement: str | None,
 ) -> None:
     """What changed in the agreement between two dates (``diff D1 D2``), or in what was
@@ -231,6 +505,7 @@ def diff(
     effect)."""
     from ledger.presentation.tables import console, show_difference
 
+    _one_format(as_json, as_csv)
     if against_known_at is not None or as_of is not None:
         if as_of is None or known_at is None or first is not None:
             raise click.UsageError(
@@ -243,10 +518,17 @@ def diff(
             from ledger.presentation.shapes import revision_json
 
             _print_json(revision_json(as_of, known_at, against_known_at, revised))
+        elif as_csv:
+            from ledger.presentation.sheets import difference_rows
+
+            _print_csv(difference_rows(revised))
         else:
             later = against_known_at or "now"
             show_difference(
-                f"On {as_of}, as known at {known_at} and at {later}", revised, console()
+                f"On {as_of}, as known at {known_at} and at {later}",
+                revised,
+                console(),
+                compact=compact,
             )
         return
     if first is None or second is None:
@@ -256,18 +538,32 @@ def diff(
         from ledger.presentation.shapes import diff_json
 
         _print_json(diff_json(first, second, difference))
+    elif as_csv:
+        from ledger.presentation.sheets import difference_rows
+
+        _print_csv(difference_rows(difference))
     else:
-        show_difference(f"From {first} to {second}", difference, console())
+        show_difference(f"From {first} to {second}", difference, console(), compact=compact)
 
 
-@cli.command()
+@cli.command(
+    short_help="The agreement if a file's events or a proposal applied.",
+    epilog=_examples(
+        "ledger whatif --as-of 2026-01-01 features/whatif/equity-swap.yaml",
+        "ledger whatif --as-of 2025-06-01 --proposal equity-for-revenue",
+        "ledger whatif --as-of 2025-06-01 --compare equity-for-revenue agi-clause-removal",
+    ),
+)
 @click.option("--as-of", "as_of", type=DATE, required=True, help="The date to compare on.")
 @click.argument("file", required=False)
 @click.option("--proposal", help="Try accepting this recorded proposal on the --as-of date.")
 @click.option("--compare", nargs=2, metavar="P1 P2", help="Two recorded proposals side by side.")
 @_known_at
 @_json
+@_csv
+@_compact
 @_agreement
+@_global_options
 @click.pass_context
 def whatif(
     ctx: click.Context,
@@ -277,9 +573,12 @@ def whatif(
     compare: tuple[str, str] | None,
     known_at: datetime | str | None,
     as_json: bool,
+    as_csv: bool,
+    compact: bool,
     agreement: str | None,
 ) -> None:
     """The agreement on a date if a file's events (or a proposal) were applied; writes nothing."""
+    _one_format(as_json, as_csv)
     chosen = [bool(file), bool(proposal), bool(compare)]
     if sum(chosen) != 1:
         raise click.UsageError("expected exactly one of FILE, --proposal ID or --compare P1 P2")
@@ -288,7 +587,7 @@ def whatif(
         first, second, between = ledger.compare_proposals(
             as_of, compare, known_at=known_at, agreement=agreement
         )
-        _show_comparison(compare, first, second, between, as_json)
+        _show_comparison(compare, first, second, between, as_json, as_csv, compact)
         return
     if file:
         hypothesis = ledger.what_if_file(file, as_of, known_at=known_at, agreement=agreement)
@@ -300,36 +599,166 @@ def whatif(
         from ledger.presentation.shapes import whatif_json
 
         _print_json(whatif_json(hypothesis))
+    elif as_csv:
+        from ledger.presentation.sheets import difference_rows
+
+        _print_csv(difference_rows(hypothesis.difference))
     else:
-        from ledger.presentation.tables import console, show_difference, show_side_by_side
+        from ledger.presentation.tables import console, show_difference, show_unchanged
 
         out = console()
-        show_side_by_side(hypothesis.baseline, hypothesis.hypothetical, out)
         ids = ", ".join(ident for ident, _ in hypothesis.events)
         show_difference(
             f"On {as_of}, the hypothesis ({ids}) would change the actual agreement:",
             hypothesis.difference,
             out,
+            compact=compact,
         )
+        show_unchanged(hypothesis.baseline, hypothesis.hypothetical, out)
 
 
 def _show_comparison(
-    names: tuple[str, str], first: WhatIf, second: WhatIf, between: Difference, as_json: bool
+    names: tuple[str, str],
+    first: WhatIf,
+    second: WhatIf,
+    between: Difference,
+    as_json: bool,
+    as_csv: bool,
+    compact: bool,
 ) -> None:
     if as_json:
         from ledger.presentation.shapes import comparison_json
 
         _print_json(comparison_json(names, first, second, between))
         return
+    if as_csv:
+        from ledger.presentation.sheets import difference_rows, joined
+
+        _print_csv(
+            joined(
+                [
+                    difference_rows(first.difference, label=names[0]),
+                    difference_rows(second.difference, label=names[1]),
+                    difference_rows(between, label=f"{names[1]} vs {names[0]}"),
+                ]
+            )
+        )
+        return
     from ledger.presentation.tables import console, show_difference
 
     out = console()
-    show_difference(f"Accepting {names[0]} would change:", first.difference, out)
-    show_difference(f"Accepting {names[1]} would change:", second.difference, out)
-    show_difference(f"{names[1]} compared with {names[0]}:", between, out)
+    show_difference(f"Accepting {names[0]} would change:", first.difference, out, compact=compact)
+    show_difference(f"Accepting {names[1]} would change:", second.difference, out, compact=compact)
+    show_difference(f"{names[1]} compared with {names[0]}:", between, out, compact=compact)
 
 
-@cli.command()
+@cli.group(
+    cls=_LedgerGroup,
+    short_help="One thing in detail: a clause's whole life.",
+    epilog=_examples("ledger show clause azure-exclusivity"),
+)
+def show() -> None:
+    """One thing in detail: a clause's whole life."""
+
+
+@show.command(
+    "clause",
+    epilog=_examples(
+        "ledger show clause azure-exclusivity",
+        "ledger show clause microsoft-ip-rights --as-of 2031-01-01",
+        "ledger show clause azure-exclusivity --known-at 2025-01-01 --json",
+    ),
+)
+@click.argument("clause_id", metavar="ID")
+@click.option("--as-of", "as_of", type=DATE, help="Up to this date (default: its whole life).")
+@_known_at
+@_json
+@_csv
+@_compact
+@_agreement
+@_global_options
+@click.pass_context
+def show_clause(
+    ctx: click.Context,
+    clause_id: str,
+    as_of: date | None,
+    known_at: datetime | str | None,
+    as_json: bool,
+    as_csv: bool,
+    compact: bool,
+    agreement: str | None,
+) -> None:
+    """One clause's whole life: added, each amendment, removal or expiry, with sources."""
+    _one_format(as_json, as_csv)
+    _show_clause(ctx, clause_id, as_of, known_at, as_json, as_csv, compact, agreement)
+
+
+def _show_clause(
+    ctx: click.Context,
+    clause_id: str,
+    as_of: date | None,
+    known_at: datetime | str | None,
+    as_json: bool,
+    as_csv: bool,
+    compact: bool,
+    agreement: str | None,
+) -> None:
+    ledger = _ledger(ctx)
+    if isinstance(known_at, str):  # an event's id: just after it was recorded
+        known = ledger.recorded_at(known_at)
+    else:
+        known = known_at or datetime.now(UTC)
+    name = ledger.resolve(agreement)
+    life, facts = ledger.clause_life(clause_id, as_of=as_of, known_at=known, agreement=name)
+    if not life.changes:
+        _refuse_unknown_clause(ledger, name, clause_id, as_of, known)
+    if as_json:
+        from ledger.presentation.shapes import clause_life_json
+
+        _print_json(clause_life_json(name, life, facts, as_of=as_of, known_at=known))
+    elif as_csv:
+        from ledger.presentation.sheets import clause_life_rows
+
+        _print_csv(clause_life_rows(name, life, facts, as_of=as_of, known_at=known))
+    else:
+        from ledger.presentation.tables import console, show_clause_life
+
+        show_clause_life(name, life, facts, console(), compact=compact)
+
+
+def _refuse_unknown_clause(
+    ledger: Ledger, name: str, clause_id: str, as_of: date | None, known: datetime
+) -> None:
+    """A clause that was never added (up to ``as_of``, as known then): exit 2, naming the
+    clauses that were, and the one meant if it is close."""
+    import difflib
+
+    from ledger.domain.clauses import AddClause
+    from ledger.errors import InputError
+
+    added: dict[str, None] = {}
+    for entry in ledger.history(agreement=name, known_at=known, end=as_of):
+        fact = getattr(entry.fact, "replacement", None) or entry.fact
+        for change in (*getattr(fact, "clauses", ()), *getattr(fact, "changes", ())):
+            if isinstance(change, AddClause) and entry.fact.TYPE != "proposal":
+                added[change.id] = None
+    close = difflib.get_close_matches(clause_id, list(added), n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    by = f" by {as_of}" if as_of else ""
+    raise InputError(
+        f"expected a clause of {name}, got {clause_id!r}, which was never added{by} "
+        f"({hint}its clauses: {', '.join(added) or 'none'})"
+    )
+
+
+@cli.command(
+    short_help="Check the hash chains, the index and the checkpoints.",
+    epilog=_examples(
+        "ledger verify",
+        "ledger verify --agreement openai-microsoft",
+        "ledger verify --reindex    # rebuild the index and checkpoints from the events",
+    ),
+)
 @_agreement
 @click.option(
     "--expect",
@@ -341,6 +770,7 @@ def _show_comparison(
     is_flag=True,
     help="Rebuild the timeline index and checkpoints from the verified events first.",
 )
+@_global_options
 @click.pass_context
 def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str | None) -> None:
     """Check everything stored: every event against its agreement's hash chain (and no
@@ -348,10 +778,12 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str
     heads saved in --expect, and then the read model (index, appends, checkpoints)."""
     from ledger.adapters.headfile import read_heads
 
+    started = clock.monotonic()
     ledger = _ledger(ctx)
     heads = read_heads(expect) if expect else []
-    checked = ledger.verify(agreement, reindex=reindex, expect=heads)
-    events = f"{checked} event" + ("s" if checked != 1 else "")
+    with _progress() as progress:
+        checked = ledger.verify(agreement, reindex=reindex, expect=heads, progress=progress)
+    events = _count(checked, "event")
     signed = (
         "signed heads check out"
         if ledger.signs
@@ -361,23 +793,37 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str
     rebuilt = "rebuilt and checked" if reindex else "matches them"
     click.echo(
         f"Verified {events}: every chain is intact, {signed}{saved}; "
-        f"and so is the index (the read model {rebuilt})."
+        f"and so is the index (the read model {rebuilt}){_took(started)}."
     )
 
 
-@cli.command()
+@cli.command(
+    short_help="Each agreement's head, to save and verify against later.",
+    epilog=_examples(
+        "ledger head",
+        "ledger head --json > heads.json    # later: ledger verify --expect heads.json",
+        "ledger head --csv",
+    ),
+)
 @_agreement
 @_json
+@_csv
+@_global_options
 @click.pass_context
-def head(ctx: click.Context, agreement: str | None, as_json: bool) -> None:
+def head(ctx: click.Context, agreement: str | None, as_json: bool, as_csv: bool) -> None:
     """Each agreement's head: its last event's version, digest and recording time (and
     signature). Keep or publish it: `ledger verify --expect FILE` proves later that the
     log still extends it."""
+    _one_format(as_json, as_csv)
     heads = _ledger(ctx).heads(agreement)
-    if as_json:
+    if as_json or as_csv:
         from ledger.presentation.shapes import heads_json
 
-        _print_json(heads_json(heads))
+        if as_json:
+            _print_json(heads_json(heads))
+        else:
+            columns = ["agreement", "version", "digest", "recorded_at", "key_id", "signature"]
+            _print_csv((columns, heads_json(heads)))
         return
     for each in heads:
         signed = f" signed by key {each.signature.key_id}" if each.signature else " unsigned"
@@ -387,13 +833,20 @@ def head(ctx: click.Context, agreement: str | None, as_json: bool) -> None:
         )
 
 
-@cli.group()
+@cli.group(cls=_LedgerGroup, epilog=_examples("ledger key new ~/.ledger-signing.key"))
 def key() -> None:
     """Signing keys for the heads of appends."""
 
 
-@key.command("new")
+@key.command(
+    "new",
+    epilog=_examples(
+        "ledger key new ~/.ledger-signing.key",
+        "export LEDGER_SIGNING_KEY=~/.ledger-signing.key",
+    ),
+)
 @click.argument("file")
+@_global_options
 def key_new(file: str) -> None:
     """Write a new Ed25519 private key to FILE (never overwritten; readable by you only),
     and print its public key for a keyring."""
@@ -408,11 +861,18 @@ def key_new(file: str) -> None:
     )
 
 
-@cli.command()
+@cli.command(
+    short_help="A local, read-only web view of the store.",
+    epilog=_examples(
+        "ledger serve                     # http://127.0.0.1:8000/",
+        "ledger serve --port 8080",
+    ),
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="The port."
 )
+@_global_options
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """A local, read-only web view of the store (pages, and /api/… as with --json)."""
@@ -446,8 +906,27 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
+# -- output --------------------------------------------------------------------------------
+
+
 def _print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _print_csv(sheet: Any) -> None:
+    from ledger.presentation.sheets import write_csv
+
+    write_csv(sheet, sys.stdout)
+
+
+def _silence_stdout() -> None:
+    """Point standard output at nothing, so that what is still buffered for a reader that
+    has gone is never flushed into a broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (an in-process test runner)
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -458,11 +937,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = lambda message, *_args, **_kw: f"ledger: warning: {message}\n"
     try:
         result = cli.main(args=args, prog_name="ledger", standalone_mode=False)
+        sys.stdout.flush()
     except click.exceptions.Exit as done:
         return done.exit_code
+    except BrokenPipeError:  # the reader went away: nothing more to say, and no one to say it to
+        _silence_stdout()
+        return 0
     except click.exceptions.Abort:
         click.echo("ledger: aborted", err=True)
         return 1
+    except _NO_ARGS as asked:  # the help, as asked for by giving no command
+        click.echo(str(getattr(asked, "message", asked)))
+        return 0
     except click.ClickException as error:
         context = getattr(error, "ctx", None)  # usage errors know their command
         hint = f"{context.command_path}: " if context is not None else "ledger: "

@@ -12,12 +12,15 @@ from ledger.domain.clauses import Change
 from ledger.domain.codec import converter, unstructure_change, unstructure_terms
 from ledger.domain.events import DatedEvent, Fact, unstructure_fact
 from ledger.domain.state import AgreementState, ClauseState, Terminated
-from ledger.domain.values import format_decimal
+from ledger.domain.values import DatePrecision, format_decimal
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
+    from collections.abc import Mapping
+
     from ledger.application import SignedHeadOf
     from ledger.domain.difference import Difference, FromTo
     from ledger.domain.history import HistoryEntry
+    from ledger.domain.lives import ClauseChange, ClauseLife
     from ledger.domain.whatif import WhatIf
     from ledger.readmodel.sql import View
 
@@ -307,3 +310,60 @@ def history_item(entry: HistoryEntry) -> dict[str, Any]:
     if entry.withdrawn_by:
         item["withdrawn_by"] = entry.withdrawn_by
     return item
+
+
+def clause_life_json(
+    agreement: str,
+    life: ClauseLife,
+    facts: Mapping[str, Fact],
+    *,
+    as_of: date | None,
+    known_at: datetime,
+) -> dict[str, Any]:
+    """``show clause ID --json``: each change of one clause, the clause after it (``null``
+    once out of force) and the sources of the events that made it."""
+    return {
+        "agreement": agreement,
+        "clause": life.clause,
+        "as_of": as_of.isoformat() if as_of else None,
+        "known_at": known_at.isoformat(),
+        "in_force": life.in_force is not None,
+        "changes": [
+            {
+                "on": change.on.isoformat(),
+                "on_precision": change_precision(change, facts).value,
+                "change": change.change,
+                "events": list(change.events),
+                "clause": clause_json(change.clause) if change.clause is not None else None,
+                "sources": [
+                    {"event": ident, "type": facts[ident].TYPE, **_source_json(facts[ident])}
+                    for ident in change.events
+                    if ident in facts
+                ],
+            }
+            for change in life.changes
+        ],
+    }
+
+
+def change_precision(change: ClauseChange, facts: Mapping[str, Fact]) -> DatePrecision:
+    """How precisely the date of a clause's change is known: the clause's own precision
+    for an addition or an amendment, the event's for a removal, a day for an expiry."""
+    clause = change.clause
+    if clause is not None:
+        added = change.change == "added"
+        return clause.since_precision if added else clause.amended_precision
+    for ident in change.events:
+        fact = facts.get(ident)
+        dated_fact = getattr(fact, "replacement", None) or fact
+        if isinstance(dated_fact, DatedEvent):
+            return dated_fact.date_precision
+    return DatePrecision.DAY
+
+
+def _source_json(fact: Fact) -> dict[str, Any]:
+    return {
+        "citation": fact.source.citation,
+        "quote": fact.source.quote,
+        "confidence": fact.source.confidence.value,
+    }
