@@ -7,6 +7,7 @@ else. Errors are one line on standard error; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -285,6 +286,89 @@ def _show_comparison(
     show_difference(f"Accepting {names[0]} would change:", first.difference, out)
     show_difference(f"Accepting {names[1]} would change:", second.difference, out)
     show_difference(f"{names[1]} compared with {names[0]}:", between, out)
+
+
+@cli.command()
+@_agreement
+@click.option("--from", "start", type=DATE, help="First day drawn (default: the opening).")
+@click.option(
+    "--to", "end", type=DATE, help="Last day drawn (default: the last event's date or today)."
+)
+@_known_at
+@click.option(
+    "--compare-known-at",
+    type=MOMENT,
+    help="Draw what was known then as a ghost layer (ISO timestamp or date).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write a picture: .html (interactive, offline), .svg or .png. Default: text.",
+)
+@click.pass_context
+def timeline(
+    ctx: click.Context,
+    agreement: str | None,
+    start: date | None,
+    end: date | None,
+    known_at: datetime | None,
+    compare_known_at: datetime | None,
+    output: str | None,
+) -> None:
+    """What was in force over time: clauses, money, stakes, governance and talks."""
+    suffix = _picture_suffix(output)
+    picture = _ledger(ctx).timeline(
+        agreement=agreement,
+        start=start,
+        end=end,
+        known_at=known_at,
+        compare_known_at=compare_known_at,
+    )
+    if output is None:
+        from ledger.presentation.tables import console
+        from ledger.presentation.timeline import to_text
+
+        to_text(picture, console())
+        return
+    from ledger.presentation import timeline as pictures
+
+    drawn: str | bytes
+    if suffix == ".html":
+        drawn = pictures.to_html(picture).encode("utf-8")
+    elif suffix == ".svg":
+        drawn = pictures.to_svg(picture)
+    else:
+        drawn = pictures.to_png(picture)
+    try:
+        with open(output, "wb") as file:
+            file.write(drawn)
+    except OSError as error:
+        raise click.FileError(output, hint=error.strerror or str(error)) from None
+    click.echo(
+        f"Wrote {output} ({_size(len(drawn))}): {picture.agreement} from {picture.start} "
+        f"to {picture.end}, {len(picture.clauses)} clause spans"
+    )
+
+
+PICTURE_SUFFIXES = (".html", ".svg", ".png")
+
+
+def _picture_suffix(output: str | None) -> str | None:
+    """The kind of picture ``-o`` asks for, refused before any work if unknown."""
+    if output is None:
+        return None
+    suffix = os.path.splitext(output)[1].lower()
+    if suffix not in PICTURE_SUFFIXES:
+        raise click.BadParameter(
+            f"expected a file name ending in {', '.join(PICTURE_SUFFIXES)}, got {output!r}",
+            param_hint="-o",
+        )
+    return suffix
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1_000:.0f} kB"
 
 
 @cli.command()
