@@ -311,6 +311,18 @@ class TestTheExample:
         assert max(len(line) for line in text.splitlines()) <= 100
 
 
+def test_every_kind_of_store_draws_the_same_picture(store_url):
+    """In memory, in SQLite and in PostgreSQL, the entries are read the same way."""
+    with Ledger(store_url, clock=Clock(LOADED)) as ledger:
+        ledger.load_example("openai-microsoft")
+        drawn = ledger.timeline()
+        with Ledger("memory:", clock=Clock(LOADED)) as reference:
+            reference.load_example("openai-microsoft")
+            assert drawn == reference.timeline()
+        check_spans(drawn, ledger.state_at, OPENED)
+        check_steps(drawn, ledger.state_at)
+
+
 # -- laws over drawn histories ----------------------------------------------------------
 
 
