@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from importlib import resources
+from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -39,7 +40,7 @@ from ledger.domain.fold import check
 from ledger.domain.heads import Head, SignedHead
 from ledger.domain.ids import agreement_uuid, event_id, parse_event_id
 from ledger.domain.state import AgreementState
-from ledger.domain.timeline import Log, Recorded, chained, not_known_yet
+from ledger.domain.timeline import Log, Recorded, chained, not_known_yet, not_open_yet
 from ledger.errors import (
     AgreementExists,
     AgreementNotFound,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.domain.fold import DayEnd
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseLife
+    from ledger.domain.spans import Picture
     from ledger.domain.whatif import WhatIf
 
 T = TypeVar("T")
@@ -442,6 +444,54 @@ class Ledger:
         first, second = self._known(known_at), self._known(against_known_at)
         before, after, causes = self._store(lambda: self._read.revision(view, on, first, second))
         return difference(before, after, causes)
+
+    @answered_from_events
+    def timeline(
+        self,
+        *,
+        agreement: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        known_at: KnownAt | None = None,
+        compare_known_at: KnownAt | None = None,
+    ) -> Picture:
+        """What was in force from ``start`` (default: the opening) to ``end`` (default:
+        the later of the last event's date and today), as known at ``known_at``; with
+        ``compare_known_at``, the same window as known then, as the picture's ``compare``."""
+        if start is not None and end is not None and end < start:
+            raise InputError(f"expected --to on or after --from, got {start} then {end}")
+        view = self.view(agreement)
+        today = self._clock().date()
+        drawn = self._picture(view, self._known(known_at), start, end, today)
+        if compare_known_at is None:
+            return drawn
+        ghost = self._picture(view, self._known(compare_known_at), drawn.start, drawn.end, today)
+        return attrs.evolve(drawn, compare=ghost)
+
+    def _picture(
+        self, view: View, known: datetime, start: date | None, end: date | None, today: date
+    ) -> Picture:
+        """Load: the entries in effect as known at ``known``, up to ``end``, from the
+        opening; domain: the picture's projection."""
+        from ledger.domain.pictures import picture
+
+        version = self._read.known_version(view, known)
+        if version == 0:
+            raise not_known_yet(view.agreement, known, view.first_recorded)
+        entries = self._read.entries(view, version, until=end)
+        first = self._store(lambda: next(entries, None))
+        if first is None:  # nothing by ``end``: the agreement had not opened
+            opening = self._store(lambda: next(self._read.entries(view, version, limit=1)))
+            raise not_open_yet(view.agreement, opening, end or today)
+        return self._store(
+            lambda: picture(
+                chain([first], entries),
+                known_at=known.astimezone(UTC),
+                start=start,
+                end=end,
+                today=today,
+            )
+        )
 
     @answered_from_events
     def what_if(

@@ -233,13 +233,47 @@ class TestPages:
         assert "Nothing was written." in html
 
     def test_timeline_slot_may_be_framed_by_this_server_only(self, client: TestClient) -> None:
-        """The agreement page frames the timeline slot, which allows only this origin."""
+        """The agreement page frames the timeline in a sandbox; the timeline's own policy
+        lets its inline drawing run, sandboxed, framed by this origin only."""
         page = client.get(f"/agreements/{AGREEMENT}").text
         assert f'src="/agreements/{AGREEMENT}/timeline"' in page
+        assert 'sandbox="allow-scripts"' in page
         slot = client.get(f"/agreements/{AGREEMENT}/timeline")
         assert slot.status_code == 200
-        assert "frame-ancestors 'self'" in slot.headers["content-security-policy"]
-        assert "script-src" not in slot.headers["content-security-policy"]
+        policy = slot.headers["content-security-policy"]
+        assert "frame-ancestors 'self'" in policy
+        assert "sandbox allow-scripts" in policy
+        assert "'self'" not in policy.replace("frame-ancestors 'self'", "")
+
+    def test_timeline_draws_the_agreement_as_asked(self, client: TestClient) -> None:
+        """The interactive picture of the window asked for, as known at the time asked
+        for: a clause added after the window's end is not drawn."""
+        whole = client.get(f"/agreements/{AGREEMENT}/timeline").text
+        assert "Plotly.newPlot" in whole
+        assert "azure-exclusivity" in whole
+        assert "2025-terms" in whole  # the renegotiation of 2025
+        early = client.get(f"/agreements/{AGREEMENT}/timeline?to=2019-12-31").text
+        assert "to 2019-12-31" in early
+        assert "azure-exclusivity" in early
+        assert "2025-terms" not in early
+
+    def test_timeline_without_the_pictures_extra_is_the_text_timeline(
+        self, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Where plotly is not installed, the frame shows the text timeline, no script."""
+        from ledger.presentation import timeline as pictures
+
+        monkeypatch.setattr(pictures, "can_draw", lambda _suffix: False)
+        slot = client.get(f"/agreements/{AGREEMENT}/timeline")
+        assert slot.status_code == 200
+        assert "<script" not in slot.text
+        assert "azure-exclusivity" in slot.text
+
+    def test_timeline_refuses_a_window_that_ends_before_it_starts(self, client: TestClient) -> None:
+        """One line saying what is wrong, as the CLI says it."""
+        slot = client.get(f"/agreements/{AGREEMENT}/timeline?from=2024-01-01&to=2023-01-01")
+        assert slot.status_code == 400
+        assert "expected --to on or after --from" in slot.text
 
 
 class TestApi:

@@ -200,6 +200,19 @@ def test_the_console_has_no_errors_on_any_page(tab: Tab) -> None:
         assert tab.errors == [], path
 
 
+def test_the_framed_timeline_is_drawn_and_answers_a_hover(tab: Tab) -> None:
+    """The agreement page's timeline frame runs plotly inside its sandbox: the clause
+    rows are drawn, and hovering a bar shows its clause, without a policy violation."""
+    page = tab.open(f"/agreements/{AGREEMENT}")
+    page.locator("iframe.timeline").scroll_into_view_if_needed()
+    frame = page.frame_locator("iframe.timeline")
+    frame.locator("#timeline .main-svg").first.wait_for()
+    assert frame.get_by_text("azure-exclusivity").first.is_visible()
+    frame.locator("#timeline .bars path").first.hover(force=True)
+    frame.locator(".hoverlayer .hovertext").first.wait_for()
+    assert tab.errors == []
+
+
 @pytest.mark.parametrize(
     ("path", "shown"),
     [

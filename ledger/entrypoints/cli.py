@@ -22,6 +22,7 @@ import click
 
 from ledger.entrypoints.moments import parse_known_at
 from ledger.errors import LedgerError
+from ledger.presentation.words import plural
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -208,10 +209,6 @@ def _ids(appended: Sequence[Appended]) -> str:
     return f"{appended[0].id} … {appended[-1].id}"
 
 
-def _count(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def _one_format(as_json: bool, as_csv: bool) -> None:
     if as_json and as_csv:
         raise click.UsageError("expected at most one of --json and --csv, got both")
@@ -257,7 +254,7 @@ def init(ctx: click.Context, example: str | None, with_record: bool) -> None:
     click.echo(f"Store ready: {StoreLocation.resolve(ctx.obj['store']).display()}")
     if appended:
         click.echo(
-            f"Loaded {example}: {_count(len(appended), 'event')} ({_ids(appended)}){_took(started)}"
+            f"Loaded {example}: {plural(len(appended), 'event')} ({_ids(appended)}){_took(started)}"
         )
 
 
@@ -368,7 +365,7 @@ def append(ctx: click.Context, file: str, agreement: str | None) -> None:
             ctx.obj["store"],
             lambda ledger: ledger.append_file(file, agreement=agreement, progress=progress),
         )
-    click.echo(f"Appended {_count(len(appended), 'event')} ({_ids(appended)}){_took(started)}")
+    click.echo(f"Appended {plural(len(appended), 'event')} ({_ids(appended)}){_took(started)}")
 
 
 @cli.command(
@@ -752,6 +749,98 @@ def _refuse_unknown_clause(
 
 
 @cli.command(
+    short_help="What was in force over time, as text or a picture.",
+    epilog=_examples(
+        "ledger timeline",
+        "ledger timeline --from 2019-01-01 --to 2026-12-31",
+        "ledger timeline -o timeline.html    # needs the pictures extra",
+        "ledger timeline --known-at 2024-01-01 --compare-known-at 2026-01-01 -o then.svg",
+    ),
+)
+@_agreement
+@click.option("--from", "start", type=DATE, help="First day drawn (default: the opening).")
+@click.option(
+    "--to", "end", type=DATE, help="Last day drawn (default: the last event's date or today)."
+)
+@_known_at
+@click.option(
+    "--compare-known-at",
+    type=MOMENT,
+    help="Draw what was known then as a ghost layer (ISO timestamp or date).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write a picture: .html (interactive, offline), .svg or .png. Default: text.",
+)
+@_global_options
+@click.pass_context
+def timeline(
+    ctx: click.Context,
+    agreement: str | None,
+    start: date | None,
+    end: date | None,
+    known_at: datetime | str | None,
+    compare_known_at: datetime | str | None,
+    output: str | None,
+) -> None:
+    """What was in force over time: clauses, money, stakes, governance and talks."""
+    suffix = _picture_suffix(output)
+    picture = _ledger(ctx).timeline(
+        agreement=agreement,
+        start=start,
+        end=end,
+        known_at=known_at,
+        compare_known_at=compare_known_at,
+    )
+    if output is None:
+        from ledger.presentation.tables import console
+        from ledger.presentation.timeline import to_text
+
+        to_text(picture, console())
+        return
+    from ledger.presentation import timeline as pictures
+
+    drawn: str | bytes
+    if suffix == ".html":
+        drawn = pictures.to_html(picture).encode("utf-8")
+    elif suffix == ".svg":
+        drawn = pictures.to_svg(picture)
+    else:
+        drawn = pictures.to_png(picture)
+    try:
+        with open(output, "wb") as file:
+            file.write(drawn)
+    except OSError as error:
+        raise click.FileError(output, hint=error.strerror or str(error)) from None
+    click.echo(
+        f"Wrote {output} ({_size(len(drawn))}): {picture.agreement} from {picture.start} "
+        f"to {picture.end}, {len(picture.clauses)} clause spans"
+    )
+
+
+PICTURE_SUFFIXES = (".html", ".svg", ".png")
+
+
+def _picture_suffix(output: str | None) -> str | None:
+    """The kind of picture ``-o`` asks for, refused before any work if unknown."""
+    if output is None:
+        return None
+    suffix = os.path.splitext(output)[1].lower()
+    if suffix not in PICTURE_SUFFIXES:
+        raise click.BadParameter(
+            f"expected a file name ending in {', '.join(PICTURE_SUFFIXES)}, got {output!r}",
+            param_hint="-o",
+        )
+    return suffix
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1_000:.0f} kB"
+
+
+@cli.command(
     short_help="Check the hash chains, the index and the checkpoints.",
     epilog=_examples(
         "ledger verify",
@@ -783,7 +872,7 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str
     heads = read_heads(expect) if expect else []
     with _progress() as progress:
         checked = ledger.verify(agreement, reindex=reindex, expect=heads, progress=progress)
-    events = _count(checked, "event")
+    events = plural(checked, "event")
     signed = (
         "signed heads check out"
         if ledger.signs

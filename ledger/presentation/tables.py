@@ -24,6 +24,7 @@ from ledger.domain.codec import unstructure_terms
 from ledger.domain.events import DatedEvent, Fact, summary
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import DatePrecision, Money, describe, format_decimal
+from ledger.presentation.words import plural
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
     from ledger.domain.difference import Difference, FromTo
@@ -61,11 +62,6 @@ def is_compact(out: Console, compact: bool) -> bool:
 
 
 # -- words and numbers -------------------------------------------------------------------
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 event``, ``2 events``, ``1,000 events``."""
-    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
 def grouped(number: str | Decimal) -> str:

@@ -36,6 +36,7 @@ from ledger.presentation.lanes import (
     lanes,
     ticks,
 )
+from ledger.presentation.words import plural
 
 _NOTE = 10
 _MIN_BAR = 16
@@ -331,7 +332,7 @@ def _summary(line: StepLine) -> str:
     told = f"{_amount(first.value, line.unit)} on {first.on}"
     if last is not first:
         told += f" → {_amount(last.value, line.unit)} on {last.on}"
-    return f"{told}; {events:,} events, the last {last.event}"
+    return f"{told}; {plural(events, 'event')}, the last {last.event}"
 
 
 def _amount(value: Decimal, unit: str) -> str:

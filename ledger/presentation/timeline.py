@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
     from ledger.domain.spans import Picture
 
-__all__ = ["to_html", "to_png", "to_svg", "to_text"]
+__all__ = ["can_draw", "to_html", "to_png", "to_svg", "to_text", "to_text_html"]
+
+# The module each picture needs, from the pictures extra.
+NEEDS = {"html": "plotly", "svg": "matplotlib", "png": "matplotlib"}
 
 
 def to_html(picture: Picture) -> str:
@@ -39,7 +42,7 @@ def to_html(picture: Picture) -> str:
     governance has a lane per kind with at most 20 markers; past 12 renegotiations,
     a row per status. When even that is too big, every limit is halved until it fits.
     """
-    _require("plotly", "html")
+    _require("html")
     from ledger.presentation import interactive
 
     return interactive.render(picture)
@@ -47,7 +50,7 @@ def to_html(picture: Picture) -> str:
 
 def to_svg(picture: Picture) -> bytes:
     """A static SVG picture (matplotlib, no browser); its text stays selectable text."""
-    _require("matplotlib", "svg")
+    _require("svg")
     from ledger.presentation import static
 
     return static.render(picture, "svg")
@@ -55,7 +58,7 @@ def to_svg(picture: Picture) -> bytes:
 
 def to_png(picture: Picture) -> bytes:
     """A static PNG picture (matplotlib's Agg renderer, no browser)."""
-    _require("matplotlib", "png")
+    _require("png")
     from ledger.presentation import static
 
     return static.render(picture, "png")
@@ -68,9 +71,26 @@ def to_text(picture: Picture, console: Console) -> None:
     terminal.render(picture, console)
 
 
-def _require(module: str, suffix: str) -> None:
-    if importlib.util.find_spec(module) is None:
+def to_text_html(picture: Picture, width: int = 120) -> str:
+    """The text timeline as an HTML page (colours as inline styles): what the web view
+    shows where the pictures extra is not installed."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = Console(record=True, width=width, file=StringIO(), color_system="truecolor")
+    to_text(picture, out)
+    return out.export_html(inline_styles=True)
+
+
+def can_draw(suffix: str) -> bool:
+    """Whether the picture ``suffix`` names (``html``, ``svg``, ``png``) can be drawn here."""
+    return importlib.util.find_spec(NEEDS[suffix]) is not None
+
+
+def _require(suffix: str) -> None:
+    if not can_draw(suffix):
         raise MissingExtra(
-            f"-o x.{suffix} needs the pictures extra ({module} is not installed): "
+            f"-o x.{suffix} needs the pictures extra ({NEEDS[suffix]} is not installed): "
             "pip install 'contract-ledger[pictures]'"
         )

@@ -28,7 +28,7 @@ from ledger.entrypoints.web.templating import environment
 from ledger.errors import StoreError
 
 # No script runs on these pages; styles and images come from this server only. The
-# timeline slot sends its own policy (it is framed by the agreement page).
+# timeline frame sends its own, sandboxed policy (see routes.FRAMED_CSP).
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"

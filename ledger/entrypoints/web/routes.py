@@ -36,7 +36,14 @@ from ledger.presentation.shapes import (
 
 LOG = logging.getLogger("ledger.entrypoints.web")
 MAX_UPLOAD = 4 * 1024 * 1024  # bytes of an amendment file to try; real ones are a few KiB
-MAX_ROWS = 2000  # events the history page lists (the API lists them all)
+MAX_ROWS = 2000
+# The framed timeline runs plotly's inline script and styles, so it is sandboxed: its own
+# opaque origin (no access to this server's pages or cookies), framed by them alone.
+FRAMED_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; font-src data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'; sandbox allow-scripts"
+)  # events the history page lists (the API lists them all)
 Handler = Callable[["Views", Request], Response]
 
 
@@ -217,14 +224,21 @@ class Views:
 
     @answers
     def timeline(self, request: Request) -> Response:
-        """The slot the agreement page frames for the timeline (not drawn here yet)."""
-        Query(request.query_params.multi_items(), ("from", "to", "known_at"))
-        response = self.page("timeline.html", name=self._exists(request))
-        # Framed by this server's own agreement page, and by nothing else.
-        response.headers["content-security-policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'self'"
-        )
+        """The timeline the agreement page frames: plotly's interactive picture where the
+        pictures extra is installed, else the text timeline."""
+        from ledger.presentation import timeline as pictures
+
+        query = Query(request.query_params.multi_items(), ("from", "to", "known_at"))
+        with self.lock:
+            picture = self.ledger.timeline(
+                agreement=_name(request),
+                start=query.date("from"),
+                end=query.date("to"),
+                known_at=query.moment("known_at"),
+            )
+        drawn = pictures.to_html if pictures.can_draw("html") else pictures.to_text_html
+        response = HTMLResponse(drawn(picture))
+        response.headers["content-security-policy"] = FRAMED_CSP
         response.headers["x-frame-options"] = "SAMEORIGIN"
         return response
 
