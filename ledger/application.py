@@ -41,6 +41,7 @@ from ledger.domain.heads import Head, SignedHead
 from ledger.domain.ids import agreement_uuid, event_id, parse_event_id
 from ledger.domain.state import AgreementState
 from ledger.domain.timeline import Log, Recorded, chained, not_known_yet, not_open_yet
+from ledger.domain.versions import COLUMNS
 from ledger.errors import (
     AgreementExists,
     AgreementNotFound,
@@ -54,15 +55,17 @@ from ledger.errors import (
     StoreError,
 )
 from ledger.readmodel.model import ReadModel
-from ledger.readmodel.sql import View
+from ledger.readmodel.sql import Tables, View
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
+    from ledger.adapters.query import Answer
     from ledger.domain.difference import Difference
     from ledger.domain.draft import Draft
     from ledger.domain.fold import DayEnd
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseLife
+    from ledger.domain.portfolio import ClauseOn, Ending, Holdings
     from ledger.domain.spans import Picture
     from ledger.domain.whatif import WhatIf
 
@@ -572,6 +575,70 @@ class Ledger:
         except InvalidField as error:
             raise FileError(label, str(error)) from None
 
+    # -- across agreements ---------------------------------------------------------
+
+    def find(
+        self,
+        clause_kind: str,
+        *,
+        on: date,
+        terms: Sequence[str] = (),
+        known_at: KnownAt | None = None,
+    ) -> list[ClauseOn]:
+        """The clauses of ``clause_kind`` in force on ``on``, in every agreement, that meet
+        every condition in ``terms`` (``"rate>10"``, ``"exclusive=true"``; see
+        ``ledger.domain.portfolio``), as known at ``known_at`` (default: now)."""
+        from ledger.domain.portfolio import matches, parse_condition, parse_kind
+        from ledger.readmodel.portfolio import clauses_of_kind
+
+        kind = parse_kind(clause_kind)
+        conditions = [parse_condition(text, kind) for text in terms]
+        known, tables = self._known(known_at), self._portfolio()
+        found = self._store(lambda: clauses_of_kind(tables, kind.value, on, known))
+        return [clause for clause in found if matches(clause.terms, conditions)]
+
+    def expiring(self, *, within: int, on: date, known_at: KnownAt | None = None) -> list[Ending]:
+        """The clauses, in every agreement, whose last day in force falls from ``on`` to
+        ``within`` days after it (their ``until``, a removal or a termination), as known
+        at ``known_at`` (default: now); soonest first."""
+        from ledger.readmodel.portfolio import ending
+
+        if within < 0:
+            raise InputError(f"--within: expected a number of days, 0 or more, got {within}")
+        _check_window(on, within)
+        known, tables = self._known(known_at), self._portfolio()
+        return self._store(lambda: ending(tables, on, within, known))
+
+    def holdings(self, party: str, *, on: date, known_at: KnownAt | None = None) -> Holdings:
+        """``party``'s stakes and what it had invested, in every agreement, on ``on``, as
+        known at ``known_at`` (default: now)."""
+        from ledger.domain.portfolio import Holdings
+        from ledger.readmodel.portfolio import invested_by, known_parties, stakes_of
+
+        known, tables = self._known(known_at), self._portfolio()
+        stakes = self._store(lambda: stakes_of(tables, party, on, known))
+        invested = self._store(lambda: invested_by(tables, party, on, known))
+        if not stakes and not invested:
+            everyone = self._store(lambda: known_parties(tables))
+            if party not in everyone:
+                raise InputError(_unknown_party(party, everyone))
+        return Holdings(party, on, tuple(stakes), tuple(invested))
+
+    def sql(self, query: str) -> Answer:
+        """The answer to one read-only SQL query over the store's tables (the bitemporal
+        tables are documented in the README); anything but a query is refused."""
+        from ledger.adapters.query import run_query
+
+        self._portfolio()
+        return run_query(self.location, query)
+
+    def _portfolio(self) -> Tables:
+        """The read model's tables, once the log's agreements are in them (a store from
+        before them is indexed on first use)."""
+        if not self._store(self._read.tables.follows_any):
+            self.views()
+        return self._read.tables
+
     def _known(self, known_at: KnownAt | None) -> datetime:
         """``known_at`` as an aware UTC time (a time without a zone is UTC; an event id is
         the time its append was recorded); default: now."""
@@ -771,15 +838,15 @@ class Ledger:
             view = self.view(name)
         new = chained(aggregate_id, head, plain, self._recording_time(head))
         prepared = self._store(lambda: self._read.prepare(name, new))
-        keeper = self._read.keeper(prepared)
+        follower = self._read.follower(prepared)
         # From the opening, the fold goes through the batch alone; from a checkpoint, through
         # the events after it too, which only the fold itself counts.
         total = len(new) if prepared.last == 0 else None
-        each_day = _CountingDays(keeper.each_day, report, total)
+        each_day = _CountingDays(follower.each_day, report, total)
         report("checking the rules", 0, total)
-        draft = self._store(lambda: check(prepared, prepared.batch, each_day))
+        draft = self._store(lambda: check(prepared, prepared.batch, each_day, observe=True))
         report("checking the rules", each_day.done, each_day.done)
-        return new, self._read.written(prepared, draft, keeper, view)
+        return new, self._store(lambda: self._read.written(prepared, draft, follower, view))
 
     def _recording_time(self, head: Recorded | None) -> datetime:
         now = self._clock()
@@ -975,9 +1042,30 @@ def _row_named(agreement: str, table: str, row: tuple[Any, ...] | None) -> str:
     if table == "ledger_checkpoints":
         day = date.fromordinal(values[0]).isoformat()
         return f"the checkpoint of {day} (written at {event_id(agreement, values[1])})"
+    if table in COLUMNS and len(values) >= 5:  # agreement, its key, …, the four intervals
+        key = ", ".join(map(str, values[1 : 1 + len(COLUMNS[table][0])]))
+        named = f" for {key}" if key else ""
+        return f"its row in {table}{named} valid from {values[-4]}, recorded {values[-2]}"
     return f"its row in {table}"
 
 
 def _reason(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+def _check_window(on: date, days: int) -> None:
+    """A window that ends after the calendar does is refused, naming the last day."""
+    if date.max.toordinal() - on.toordinal() <= days:
+        raise InputError(f"--within: {days} days after {on} is past {date.max}")
+
+
+def _unknown_party(party: str, everyone: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(party, everyone, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return (
+        f"expected a party that holds a stake or invested in some agreement, got {party!r} "
+        f"({hint}known: {', '.join(everyone) or 'none'})"
+    )

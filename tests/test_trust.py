@@ -27,7 +27,9 @@ Each case, what finds it, and how:
 - a superseded checkpoint marked as in force — every read from it, and verify: a later
   append changed its day (the appends say so);
 - a read-model row edited with its seal recomputed — verify: it rebuilds every row from
-  the events and compares; reads cannot tell.
+  the events and compares; reads cannot tell;
+- a row of the bitemporal tables edited (they carry no seal: any SQL tool reads them) —
+  verify, the same way; ``ledger sql`` and the portfolio's questions cannot tell.
 
 Read-model damage never stops a question: it is answered from the events, with a warning,
 and ``verify`` says the events are intact and ``--reindex`` mends the rest. Damage to the
@@ -56,6 +58,8 @@ from ledger.domain import chain
 from ledger.domain.ids import agreement_uuid
 from ledger.domain.timeline import Row
 from ledger.errors import ReadModelWarning
+from ledger.readmodel import bitemporal
+from ledger.readmodel.bitemporal import moment_text
 from ledger.readmodel.sql import row_seal, seal
 
 AGREEMENT = "openai-microsoft"
@@ -405,6 +409,28 @@ class TestTheReadModel:
         assert "the timeline index at openai-microsoft#3" in message
         assert READ_MODEL_ONLY in message
 
+    @pytest.mark.parametrize(
+        ("table", "edit"),
+        [
+            ("clause_versions", "SET terms = '{\"exclusive\": false}' WHERE clause_id = "
+             "'azure-exclusivity'"),
+            ("investment_totals", "SET amount = '1'"),
+            ("investment_totals", "SET valid_to = '2020-01-01'"),
+            ("clause_versions", "SET recorded_to = '2020-01-01T00:00:00.000000Z' WHERE rowid = 1"),
+        ],
+    )  # fmt: skip
+    def test_a_bitemporal_row_edited_is_found_by_verify(
+        self, store: Path, table: str, edit: str
+    ) -> None:
+        """The analysts' tables carry no seal (they are read by any SQL tool): verify
+        rebuilds them from the events and compares, and --reindex mends them."""
+        spoil(store, f"UPDATE {table} {edit}")
+        message = verify_failure(store)
+        assert f"its row in {table}" in message
+        assert READ_MODEL_ONLY in message
+        assert verifies(store, reindex=True) == 13
+        assert verifies(store) == 13
+
     def test_the_cli_warns_and_answers_from_the_events(self, store: Path, run_cli: Run) -> None:
         spoil(store, "UPDATE ledger_timeline SET day = day - 400 WHERE version = 3")
         done = run_cli("--store", str(store), "replay", "--as-of", "2024-06-01", "--json")
@@ -443,6 +469,7 @@ def spoil(store: Path, *statements: str) -> None:
 def cut_the_last_append(store: Path) -> None:
     """Remove event #13 and every trace of it: its index row, its append, and the view
     recomputed for #12, seal included (the recipe is public)."""
+    recorded_13 = orjson.loads(events(store)[12][2])["recorded_at"]
     with database(store) as connection:
         connection.execute("DELETE FROM stored_events WHERE originator_version = 13")
         connection.execute("DELETE FROM ledger_timeline WHERE version = 13")
@@ -451,6 +478,13 @@ def cut_the_last_append(store: Path) -> None:
         connection.execute(
             "UPDATE ledger_checkpoints SET valid_until = 9223372036854775807 WHERE valid_until = 13"
         )
+        cut_at = moment_text(datetime.fromisoformat(recorded_13))
+        for table in bitemporal.TABLES:  # the rows #13 opened go, those it closed reopen
+            connection.execute(f"DELETE FROM {table} WHERE recorded_from = ?", (cut_at,))  # noqa: S608
+            connection.execute(
+                f"UPDATE {table} SET recorded_to = ? WHERE recorded_to = ?",  # noqa: S608
+                (bitemporal.OPEN_TEXT, cut_at),
+            )
         twelve = orjson.loads(events(store)[11][2])
         row = connection.execute("SELECT * FROM ledger_views").fetchone()
         names = [d[0] for d in connection.execute("SELECT * FROM ledger_views").description]

@@ -840,6 +840,234 @@ def _size(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB" if count >= 100_000 else f"{count / 1_000:.0f} kB"
 
 
+# -- across agreements ---------------------------------------------------------------------
+
+
+def _clause_kinds() -> list[str]:
+    from ledger.domain.clauses import ClauseKind
+
+    return [kind.value for kind in ClauseKind]
+
+
+class _ClauseKindOption(click.Option):
+    """``--clause-kind``: its help lists the kinds, read from the vocabulary when asked."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = "The kind of clause: " + ", ".join(_clause_kinds()) + "."
+        return super().get_help_record(ctx)
+
+
+def _complete_clause_kind(
+    _ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(k) for k in _clause_kinds() if k.startswith(incomplete)]
+
+
+_on = click.option("--on", "on", type=DATE, required=True, help="The date asked about.")
+
+
+@cli.command(
+    short_help="The agreements with a kind of clause in force on a date.",
+    epilog=_examples(
+        "ledger find --clause-kind exclusivity --on 2025-06-01",
+        "ledger find --clause-kind exclusivity --term exclusive=true --on 2025-06-01",
+        "ledger find --clause-kind revenue_share --term 'rate>=20' --on 2026-01-01 --json",
+        "ledger find --clause-kind veto --term over=restructuring --on 2025-06-01 --csv",
+        "ledger find --clause-kind ip_rights --on 2025-06-01 --known-at openai-microsoft#11",
+    ),
+)
+@click.option(
+    "--clause-kind",
+    "clause_kind",
+    required=True,
+    metavar="KIND",
+    cls=_ClauseKindOption,
+    shell_complete=_complete_clause_kind,
+)
+@click.option(
+    "--term",
+    "terms",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Only clauses whose term meets this (repeatable; all must hold): NAME=VALUE, "
+    "NAME!=VALUE, or for numbers NAME>VALUE, NAME>=VALUE, NAME<VALUE, NAME<=VALUE "
+    "(quote it in the shell).",
+)
+@_on
+@_known_at
+@_json
+@_csv
+@_compact
+@_global_options
+@click.pass_context
+def find(
+    ctx: click.Context,
+    clause_kind: str,
+    terms: Sequence[str],
+    on: date,
+    known_at: datetime | str | None,
+    as_json: bool,
+    as_csv: bool,
+    compact: bool,
+) -> None:
+    """The agreements with a clause of a kind in force on a date (and terms that meet
+    every --term), across every agreement in the store."""
+    _one_format(as_json, as_csv)
+    clauses = _ledger(ctx).find(clause_kind, on=on, terms=terms, known_at=known_at)
+    if as_json:
+        from ledger.presentation.shapes import found_json
+
+        _print_json(found_json(clauses, kind=clause_kind, terms=terms, on=on, known_at=known_at))
+    elif as_csv:
+        from ledger.presentation.sheets import found_rows
+
+        _print_csv(found_rows(clauses))
+    else:
+        from ledger.presentation.tables import console, show_found
+
+        show_found(
+            clauses,
+            console(),
+            kind=clause_kind,
+            terms=terms,
+            on=on,
+            known_at=known_at,
+            compact=compact,
+        )
+
+
+@cli.command(
+    short_help="The clauses that leave force within some days of a date.",
+    epilog=_examples(
+        "ledger expiring --within 365 --on 2030-06-01",
+        "ledger expiring --within 90 --on 2025-10-01 --json",
+        "ledger expiring --within 3650 --on 2024-01-01 --csv",
+        "ledger expiring --within 3650 --on 2024-01-01 --known-at openai-microsoft#11",
+    ),
+)
+@click.option(
+    "--within",
+    type=int,
+    required=True,
+    metavar="DAYS",
+    help="How many days after --on (0: that day alone).",
+)
+@_on
+@_known_at
+@_json
+@_csv
+@_compact
+@_global_options
+@click.pass_context
+def expiring(
+    ctx: click.Context,
+    within: int,
+    on: date,
+    known_at: datetime | str | None,
+    as_json: bool,
+    as_csv: bool,
+    compact: bool,
+) -> None:
+    """The clauses, across agreements, whose last day in force falls from --on to DAYS
+    days after it: their until, a removal or the agreement's termination; soonest first."""
+    _one_format(as_json, as_csv)
+    endings = _ledger(ctx).expiring(within=within, on=on, known_at=known_at)
+    if as_json:
+        from ledger.presentation.shapes import expiring_json
+
+        _print_json(expiring_json(endings, within=within, on=on, known_at=known_at))
+    elif as_csv:
+        from ledger.presentation.sheets import expiring_rows
+
+        _print_csv(expiring_rows(endings))
+    else:
+        from ledger.presentation.tables import console, show_expiring
+
+        show_expiring(endings, console(), within=within, on=on, known_at=known_at, compact=compact)
+
+
+@cli.command(
+    short_help="A party's stakes and investments across agreements.",
+    epilog=_examples(
+        "ledger holdings microsoft --on 2026-01-01",
+        "ledger holdings microsoft --on 2026-01-01 --json",
+        "ledger holdings openai --on 2026-01-01 --csv",
+        "ledger holdings microsoft --on 2026-01-01 --known-at openai-microsoft#11",
+    ),
+)
+@click.argument("party")
+@_on
+@_known_at
+@_json
+@_csv
+@_compact
+@_global_options
+@click.pass_context
+def holdings(
+    ctx: click.Context,
+    party: str,
+    on: date,
+    known_at: datetime | str | None,
+    as_json: bool,
+    as_csv: bool,
+    compact: bool,
+) -> None:
+    """PARTY's stakes and what it had invested, in every agreement, on a date; and its
+    investments totalled per currency."""
+    _one_format(as_json, as_csv)
+    held = _ledger(ctx).holdings(party, on=on, known_at=known_at)
+    if as_json:
+        from ledger.presentation.shapes import holdings_json
+
+        _print_json(holdings_json(held, known_at=known_at))
+    elif as_csv:
+        from ledger.presentation.sheets import holdings_rows
+
+        _print_csv(holdings_rows(held))
+    else:
+        from ledger.presentation.tables import console, show_holdings
+
+        show_holdings(held, console(), known_at=known_at, compact=compact)
+
+
+@cli.command(
+    short_help="A read-only SQL query over the bitemporal tables.",
+    epilog=_examples(  # noqa: S608  (examples in the help, never run by us)
+        'ledger sql "SELECT agreement, clause_id, kind, until FROM clause_versions_now"',
+        'ledger sql "SELECT kind, count(*) AS n FROM clause_versions_now GROUP BY kind" --json',
+        'ledger sql "SELECT holder, entity, percent, since FROM stake_versions_now" --csv',
+    )
+    + "\n\nThe tables (clause_versions, stake_versions, investment_totals, "
+    "governance_events, renegotiation_versions, proposal_versions, terminations, each with "
+    "a <table>_now view) are documented in the README. One query; nothing is ever written.",
+)
+@click.argument("query")
+@_json
+@_csv
+@_compact
+@_global_options
+@click.pass_context
+def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool, compact: bool) -> None:
+    """The rows of one read-only SQL query (SELECT, WITH, VALUES) over the store's tables:
+    what was in force when, and when it was believed."""
+    _one_format(as_json, as_csv)
+    answer = _ledger(ctx).sql(query)
+    if as_json:
+        from ledger.presentation.shapes import answer_json
+
+        _print_json(answer_json(answer))
+    elif as_csv:
+        from ledger.presentation.sheets import answer_rows
+
+        _print_csv(answer_rows(answer))
+    else:
+        from ledger.presentation.tables import console, show_answer
+
+        show_answer(answer, console(), compact=compact)
+
+
 @cli.command(
     short_help="Check the hash chains, the index and the checkpoints.",
     epilog=_examples(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -17,10 +19,12 @@ from ledger.domain.values import DatePrecision, format_decimal
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
     from collections.abc import Mapping
 
+    from ledger.adapters.query import Answer
     from ledger.application import SignedHeadOf
     from ledger.domain.difference import Difference, FromTo
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseChange, ClauseLife
+    from ledger.domain.portfolio import ClauseOn, Ending, Holdings
     from ledger.domain.whatif import WhatIf
     from ledger.readmodel.sql import View
 
@@ -367,3 +371,138 @@ def _source_json(fact: Fact) -> dict[str, Any]:
         "quote": fact.source.quote,
         "confidence": fact.source.confidence.value,
     }
+
+
+# -- across agreements ---------------------------------------------------------------------
+
+
+def moment_json(moment: datetime | str | None) -> str | None:
+    """A ``--known-at`` as given: an ISO time, an event id, or ``null`` (now)."""
+    return moment.isoformat() if isinstance(moment, datetime) else moment
+
+
+def clause_on_json(clause: ClauseOn) -> dict[str, Any]:
+    """One clause of an agreement as in force on a day: the keys of a replay's clause,
+    with its agreement, and the one event behind this version of it."""
+    return {
+        "agreement": clause.agreement,
+        "id": clause.clause_id,
+        "kind": clause.kind,
+        "in_force_since": clause.in_force_since.isoformat(),
+        "in_force_since_precision": clause.since_precision,
+        "amended_on": clause.amended_on.isoformat() if clause.amended_on else None,
+        "amended_on_precision": clause.amended_precision,
+        "until": clause.until.isoformat() if clause.until else None,
+        "terms": dict(clause.terms),
+        "confidence": clause.confidence,
+        "last_changed_by": clause.caused_by,
+    }
+
+
+def found_json(
+    clauses: Sequence[ClauseOn],
+    *,
+    kind: str,
+    terms: Sequence[str],
+    on: date,
+    known_at: datetime | str | None,
+) -> dict[str, Any]:
+    """``find --json``: the question, and the clauses that answer it (by agreement, then
+    clause id)."""
+    return {
+        "clause_kind": kind,
+        "terms": list(terms),
+        "on": on.isoformat(),
+        "known_at": moment_json(known_at),
+        "clauses": [clause_on_json(clause) for clause in clauses],
+    }
+
+
+def expiring_json(
+    endings: Sequence[Ending], *, within: int, on: date, known_at: datetime | str | None
+) -> dict[str, Any]:
+    """``expiring --json``: the clauses whose last day in force falls within the window,
+    soonest first, each with that day and why it is the last."""
+    return {
+        "on": on.isoformat(),
+        "within": within,
+        "known_at": moment_json(known_at),
+        "clauses": [
+            {**clause_on_json(end.clause), "last_day": end.last_day.isoformat(), "why": end.why}
+            for end in endings
+        ],
+    }
+
+
+def holdings_json(holdings: Holdings, *, known_at: datetime | str | None) -> dict[str, Any]:
+    """``holdings --json``: a party's stakes and investments by agreement, and what it had
+    invested in all, per currency."""
+    return {
+        "party": holdings.party,
+        "on": holdings.on.isoformat(),
+        "known_at": moment_json(known_at),
+        "stakes": [
+            {
+                "agreement": s.agreement,
+                "holder": s.holder,
+                "entity": s.entity,
+                "percent": format_decimal(s.percent),
+                "since": s.since.isoformat(),
+                "since_precision": s.since_precision,
+                "last_changed_by": s.caused_by,
+            }
+            for s in holdings.stakes
+        ],
+        "investments": [
+            {
+                "agreement": i.agreement,
+                "investor": i.investor,
+                "recipient": i.recipient,
+                "total": {"amount": format_decimal(i.amount), "currency": i.currency},
+                "last_changed_by": i.caused_by,
+            }
+            for i in holdings.investments
+        ],
+        "totals": [
+            {"amount": format_decimal(amount), "currency": currency}
+            for currency, amount in holdings.totals.items()
+        ],
+    }
+
+
+def answer_json(answer: Answer) -> list[dict[str, Any]]:
+    """``sql --json``: one object per row, keyed by column name (see ``answer_columns``)."""
+    columns = answer_columns(answer)
+    return [
+        {column: sql_value(value) for column, value in zip(columns, row, strict=True)}
+        for row in answer.rows
+    ]
+
+
+def answer_columns(answer: Answer) -> list[str]:
+    """A query's column names, each once: a name met again gets ``_2``, ``_3``… (as a
+    join of two tables would give ``agreement`` twice)."""
+    names: list[str] = []
+    for column in answer.columns:
+        name, count = column, 1
+        while name in names:
+            count += 1
+            name = f"{column}_{count}"
+        names.append(name)
+    return names
+
+
+def sql_value(value: object) -> str | int | float | bool | None:
+    """A value of a query's answer as JSON holds it: text, numbers and null as they are;
+    a decimal as plain text, an infinity as text, a time ISO, bytes in hexadecimal."""
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        return format_decimal(value) if value.is_finite() else str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)

@@ -11,19 +11,25 @@ from typing import IO, TYPE_CHECKING, Any
 from ledger.domain.events import summary
 from ledger.presentation.shapes import (
     agreements_json,
+    answer_columns,
+    answer_json,
     clause_json,
     clause_life_json,
+    clause_on_json,
     difference_json,
     history_item,
+    holdings_json,
 )
 
 if TYPE_CHECKING:
     from datetime import date, datetime
 
+    from ledger.adapters.query import Answer
     from ledger.domain.difference import Difference
     from ledger.domain.events import Fact
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseLife
+    from ledger.domain.portfolio import ClauseOn, Ending, Holdings
     from ledger.domain.state import AgreementState
     from ledger.readmodel.sql import View
 
@@ -332,3 +338,53 @@ def _with_terms(first: list[str], items: list[dict[str, Any]], last: list[str]) 
         for item in items
     ]
     return [*first, *(f"terms.{name}" for name in names), *last], rows
+
+
+# -- across agreements ---------------------------------------------------------------------
+
+_CLAUSE_ON = ["agreement", "id", "kind", "in_force_since", "in_force_since_precision", "until"]
+
+
+def found_rows(clauses: Sequence[ClauseOn]) -> Rows:
+    """``find --csv``: one row per clause found, a ``terms.NAME`` column per term."""
+    items = [clause_on_json(clause) for clause in clauses]
+    return _with_terms([*_CLAUSE_ON, "confidence"], items, ["last_changed_by"])
+
+
+def expiring_rows(endings: Sequence[Ending]) -> Rows:
+    """``expiring --csv``: one row per clause, soonest first, with its last day and why."""
+    items = [
+        {**clause_on_json(end.clause), "last_day": end.last_day.isoformat(), "why": end.why}
+        for end in endings
+    ]
+    first = ["agreement", "id", "kind", "last_day", "why", *_CLAUSE_ON[3:], "confidence"]
+    return _with_terms(first, items, ["last_changed_by"])
+
+
+HOLDINGS_COLUMNS = [
+    "what",
+    "agreement",
+    "entity",
+    "percent",
+    "since",
+    "since_precision",
+    "recipient",
+    "amount",
+    "currency",
+    "last_changed_by",
+]
+
+
+def holdings_rows(holdings: Holdings) -> Rows:
+    """``holdings --csv``: a row per stake, per investment, and per currency's total
+    (``what``: ``stake``, ``investment``, ``total``)."""
+    shape = holdings_json(holdings, known_at=None)
+    rows: list[dict[str, Any]] = [{"what": "stake", **stake} for stake in shape["stakes"]]
+    rows += [{"what": "investment", **item, **item["total"]} for item in shape["investments"]]
+    rows += [{"what": "total", **total} for total in shape["totals"]]
+    return HOLDINGS_COLUMNS, rows
+
+
+def answer_rows(answer: Answer) -> Rows:
+    """``sql --csv``: the query's columns and rows (a NULL is an empty cell)."""
+    return answer_columns(answer), answer_json(answer)

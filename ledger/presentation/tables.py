@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,9 +27,11 @@ from ledger.domain.values import DatePrecision, Money, describe, format_decimal
 from ledger.presentation.words import plural
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
+    from ledger.adapters.query import Answer
     from ledger.domain.difference import Difference, FromTo
     from ledger.domain.history import HistoryEntry
     from ledger.domain.lives import ClauseLife
+    from ledger.domain.portfolio import ClauseOn, Ending, Holdings
     from ledger.readmodel.sql import View
 
 K = TypeVar("K")
@@ -503,6 +505,203 @@ def show_clause_life(
             row.append("\n".join(_source(facts[e]) for e in change.events if e in facts))
         table.add_row(*row)
     out.print(table)
+
+
+# -- across agreements --------------------------------------------------------------------
+
+BRIEF = 40  # characters of a term's value in a one-line summary of terms
+
+
+def show_found(
+    clauses: Sequence[ClauseOn],
+    out: Console,
+    *,
+    kind: str,
+    terms: Sequence[str],
+    on: date,
+    known_at: datetime | str | None,
+    compact: bool = False,
+) -> None:
+    """``find``: one row per agreement, its clauses of the kind (each with its terms in
+    brief), since when and until when they are in force."""
+    where = f" where {' and '.join(terms)}" if terms else ""
+    _known(out, known_at)
+    by_agreement = _grouped_by(clauses, lambda clause: clause.agreement)
+    if not clauses:
+        out.print(Text(f"No {kind} clause{where} is in force on {on} in any agreement."))
+        return
+    narrow = is_compact(out, compact)
+    title = (
+        f"{plural(len(by_agreement), 'agreement')} with {plural(len(clauses), f'{kind} clause')}"
+        f"{where} in force on {on}"
+    )
+    columns = ("In force",) if narrow else ("Since", "Until")
+    table = _wide_as(title, _table(_escape(title), "Agreement", "Clause", *columns, compact=narrow))
+    _one_line_each(table, "Clause")
+    for agreement, found in by_agreement.items():
+        since = [dated(c.in_force_since, c.since_precision) for c in found]
+        until = [str(c.until or "—") for c in found]
+        if narrow:
+            spans = zip(since, until, strict=True)
+            when_cells = [
+                "\n".join(f"since {s}\n" + (f"until {u}" if u != "—" else "") for s, u in spans)
+            ]
+        else:
+            when_cells = ["\n\n".join(since), "\n\n".join(until)]
+        clause_lines = Text()
+        for n, clause in enumerate(found):
+            clause_lines += Text(("\n" if n else "") + clause.clause_id)
+            clause_lines += Text("\n" + brief_terms(clause.terms), style="dim")
+        table.add_row(agreement, _cut(clause_lines), *(Text(cell) for cell in when_cells))
+    out.print(table)
+
+
+def show_expiring(
+    endings: Sequence[Ending],
+    out: Console,
+    *,
+    within: int,
+    on: date,
+    known_at: datetime | str | None,
+    compact: bool = False,
+) -> None:
+    """``expiring``: one row per agreement, soonest first, its clauses that leave force
+    in the window with their last day in force and why (their until, a removal, the
+    agreement's termination)."""
+    window = f"from {on} to {on + timedelta(days=within)}"
+    _known(out, known_at)
+    if not endings:
+        out.print(f"No clause leaves force {window}.")
+        return
+    by_agreement = _grouped_by(endings, lambda end: end.clause.agreement)
+    narrow = is_compact(out, compact)
+    title = (
+        f"{plural(len(endings), 'clause')} of {plural(len(by_agreement), 'agreement')} "
+        f"leaving force {window}"
+    )
+    columns = ("Ends",) if narrow else ("Kind", "Last day", "Why")
+    table = _wide_as(title, _table(title, "Agreement", "Clause", *columns, compact=narrow))
+    _one_line_each(table, "Clause")
+    for agreement, ends in by_agreement.items():
+        ids = "\n".join(end.clause.clause_id for end in ends)
+        if narrow:
+            cells = ["\n".join(f"{end.last_day} ({end.why})" for end in ends)]
+        else:
+            cells = [
+                "\n".join(end.clause.kind for end in ends),
+                "\n".join(str(end.last_day) for end in ends),
+                "\n".join(end.why for end in ends),
+            ]
+        table.add_row(agreement, _cut(Text(ids)), *(Text(cell) for cell in cells))
+    out.print(table)
+
+
+def show_holdings(
+    holdings: Holdings,
+    out: Console,
+    *,
+    known_at: datetime | str | None,
+    compact: bool = False,
+) -> None:
+    """``holdings``: one row per agreement, the party's stakes (entity, percent, since)
+    and what it had invested in each recipient; then its totals, per currency."""
+    party, on = holdings.party, holdings.on
+    _known(out, known_at)
+    if not holdings.stakes and not holdings.investments:
+        out.print(Text(f"{party} held no stake and had invested nothing on {on}."))
+        return
+    stakes = _grouped_by(holdings.stakes, lambda stake: stake.agreement)
+    invested = _grouped_by(holdings.investments, lambda each: each.agreement)
+    agreements = sorted(set(stakes) | set(invested))
+    title = f"{party}'s holdings on {on}, in {plural(len(agreements), 'agreement')}"
+    narrow = is_compact(out, compact)
+    table = _wide_as(
+        title, _table(_escape(title), "Agreement", "Stakes", "Invested", compact=narrow)
+    )
+    for agreement in agreements:
+        held = "\n".join(
+            f"{s.entity} {format_decimal(s.percent)}% since {dated(s.since, s.since_precision)}"
+            for s in stakes.get(agreement, [])
+        )
+        put = "\n".join(
+            f"{i.recipient} {grouped(i.amount)} {i.currency}" for i in invested.get(agreement, [])
+        )
+        table.add_row(agreement, Text(held or "—"), Text(put or "—"))
+    out.print(table)
+    for currency, amount in holdings.totals.items():
+        out.print(Text(f"Invested in all: {grouped(amount)} {currency}"))
+
+
+def show_answer(answer: Answer, out: Console, *, compact: bool = False) -> None:
+    """``sql``: the query's rows under its columns, values as text, NULL dim."""
+    from ledger.presentation.shapes import answer_columns, sql_value
+
+    columns = answer_columns(answer)
+    if not answer.rows:
+        out.print(Text(f"No rows (columns: {', '.join(columns)})."))
+        return
+    narrow = is_compact(out, compact)
+    title = plural(len(answer.rows), "row")
+    table = _wide_as(title, _table(title, compact=narrow))
+    for n, column in enumerate(columns):
+        values = [row[n] for row in answer.rows if row[n] is not None]
+        numeric = bool(values) and all(
+            isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in values
+        )
+        table.add_column(Text(column), overflow="fold", justify="right" if numeric else "left")
+    for row in answer.rows:
+        table.add_row(
+            *(
+                Text("NULL", style="dim") if value is None else Text(str(sql_value(value)))
+                for value in row
+            )
+        )
+    out.print(table)
+
+
+def brief_terms(terms: Mapping[str, Any]) -> str:
+    """Terms on one line, each value cut to ``BRIEF`` characters: ``rate: 20%; …``."""
+    parts = []
+    for name, value in terms.items():
+        text = term_text(name, value)
+        parts.append(f"{name}: {text if len(text) <= BRIEF else text[: BRIEF - 1] + '…'}")
+    return "; ".join(parts) or "—"
+
+
+def _known(out: Console, known_at: datetime | str | None) -> None:
+    """As known when: said only when asked (the default is now)."""
+    if isinstance(known_at, str):
+        out.print(f"As known just after {known_at} was recorded")
+    elif known_at is not None:
+        out.print(f"As known at {when(known_at)}")
+
+
+def _wide_as(title: str, table: Table) -> Table:
+    """The table at least as wide as its title, which would otherwise wrap to its width."""
+    table.min_width = len(title)
+    return table
+
+
+def _grouped_by(items: Sequence[V], key: Callable[[V], str]) -> dict[str, list[V]]:
+    """The items by key, keys in the order first met, items in their order."""
+    found: dict[str, list[V]] = {}
+    for item in items:
+        found.setdefault(key(item), []).append(item)
+    return found
+
+
+def _one_line_each(table: Table, flexible: str) -> None:
+    """Every line of every cell on one line, so that a row's lines stay side by side
+    across its columns: the ``flexible`` column alone narrows to fit the console, its
+    cells (``_cut``) cut with … rather than wrapped."""
+    for column in table.columns:
+        column.no_wrap = column.header != flexible
+
+
+def _cut(text: Text) -> Text:
+    """A cell of the flexible column: each line cut with … where it is too long."""
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
 
 
 # -- tables --------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ from ledger.domain.timeline import (
     not_open_yet,
     target,
 )
+from ledger.domain.versions import Changes, Reconciled, Version, reconcile
 from ledger.errors import IntegrityFailure, InvalidField, ReadModelMismatch
+from ledger.readmodel import bitemporal
 from ledger.readmodel.checkpoints import Keeper, load, spacing
 from ledger.readmodel.sql import (
     Append,
@@ -322,10 +324,10 @@ class ReadModel:
         return sorted(seeds, key=lambda seed: seed.version)
 
     def written(
-        self, prepared: Prepared, draft: Draft | None, keeper: Keeper, view: View | None
+        self, prepared: Prepared, draft: Draft | None, follower: Follower, view: View | None
     ) -> ReadModelWrite:
         """What the append of ``prepared``'s batch writes in the read model, once checked
-        (``draft`` is the state after it, ``keeper`` what its fold kept)."""
+        (``draft`` is the state after it, ``follower`` what its fold kept and changed)."""
         new = prepared.new
         if draft is None:  # pragma: no cover - a checked batch leaves an agreement
             raise ValueError("a checked batch leaves a state")
@@ -353,12 +355,27 @@ class ReadModel:
             digests=digests,
             touched=prepared.touched,
             first=new[0].originator_version,
-            checkpoints=keeper.kept,
+            checkpoints=follower.keeper.kept,
+            versions=self._reconciled(prepared, follower.changes),
         )
 
-    def keeper(self, prepared: Prepared) -> Keeper:
-        """What keeps the checkpoints of ``prepared``'s fold."""
-        return Keeper(from_day=prepared.touched, after=prepared.start_spacing)
+    def _reconciled(self, prepared: Prepared, changes: Changes) -> Reconciled:
+        """The bitemporal rows the append closes and opens, from the first day it touches."""
+        start = prepared.touched
+        if start is None:
+            return Reconciled((), ())
+        believed: list[Version] = []
+        if prepared.last > 0:
+            aggregate_id = prepared.new[0].originator_id
+            believed = bitemporal.believed(self.tables, aggregate_id, start, changes.by_fact)
+        return reconcile(start, believed, changes.by_fact)
+
+    def follower(self, prepared: Prepared) -> Follower:
+        """What follows ``prepared``'s fold: the checkpoints it keeps, the facts it changes."""
+        return Follower(
+            Keeper(from_day=prepared.touched, after=prepared.start_spacing),
+            Changes(prepared.touched),
+        )
 
     # -- maintenance ---------------------------------------------------------------
 
@@ -375,9 +392,9 @@ class ReadModel:
         for _, group in groupby(records, key=lambda r: r.timestamp):
             batch = list(group)
             prepared = self.prepare(agreement, batch)
-            keeper = self.keeper(prepared)
-            draft = check(prepared, prepared.batch, keeper.each_day)
-            change = self.written(prepared, draft, keeper, view)
+            follower = self.follower(prepared)
+            draft = check(prepared, prepared.batch, follower.each_day, observe=True)
+            change = self.written(prepared, draft, follower, view)
             view = change.view
             last = batch[-1] is records[-1]
             with self.tables.transaction(commit=True) as cursor:
@@ -387,6 +404,20 @@ class ReadModel:
         """Every read-model row of an agreement, table by table, in a form that compares
         across stores and dialects (``verify`` compares a store's rows with a rebuild's)."""
         return self.tables.rows_of(agreement_uuid(agreement))
+
+
+class Follower:
+    """What an append's fold leaves in the read model: the checkpoints it keeps and the
+    facts it changes (its ``each_day`` sees every day's end; the fold must observe)."""
+
+    def __init__(self, keeper: Keeper, changes: Changes) -> None:
+        self.keeper = keeper
+        self.changes = changes
+
+    def each_day(self, draft: Draft, day: date, count: int, upcoming: date | None) -> None:
+        """The fold reached the end of ``day``, having folded ``count`` entries on it."""
+        self.keeper.each_day(draft, day, count, upcoming)
+        self.changes.each_day(draft, day)
 
 
 class Prepared:

@@ -39,9 +39,11 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.domain.heads import SignedHead
 from ledger.domain.timeline import OPEN, Row
+from ledger.domain.versions import Reconciled
 from ledger.errors import ReadModelMismatch
+from ledger.readmodel import bitemporal
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 PAGE = 5000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 TABLES = (
@@ -49,6 +51,7 @@ TABLES = (
     "ledger_appends",
     "ledger_timeline",
     "ledger_checkpoints",
+    *bitemporal.TABLES,
 )
 # Tables of earlier schema versions, dropped with the rest when the schema changes.
 RETIRED: tuple[str, ...] = ()
@@ -169,6 +172,7 @@ class ReadModelWrite:
     touched: date | None  # checkpoints from this day on no longer hold
     first: int  # the append's first version: superseded checkpoints hold before it
     checkpoints: Sequence[tuple[date, bytes]]
+    versions: Reconciled  # the bitemporal tables' rows it closes and opens
 
     @property
     def last(self) -> int:
@@ -232,6 +236,7 @@ class Tables:
                 f"day integer, valid_from {big}, valid_until {big}, state {blob}, "
                 "seal TEXT NOT NULL, PRIMARY KEY (aggregate_id, day, valid_from))"
             ),
+            *bitemporal.create_statements(self),
         ]
 
     def durable_statements(self) -> list[str]:
@@ -257,7 +262,7 @@ class Tables:
 
     def drop_statements(self) -> list[str]:
         """Drop every read-model table (they are rebuilt from the log)."""
-        return [
+        return bitemporal.drop_statements(self) + [
             # The table names are the module's own constants, never input.
             self.sql(f"DROP TABLE IF EXISTS {{t}}{table}")
             for table in (*TABLES, *RETIRED, "ledger_meta")
@@ -389,6 +394,7 @@ class Tables:
                 ],
             )
         self._thin_superseded(cursor, agg)
+        bitemporal.write(self, cursor, agg, view.agreement, view.last_recorded, change.versions)
 
     def sign(self, cursor: Any, aggregate_id: uuid.UUID, head: SignedHead) -> None:
         """Keep the signature of an append's head, in the transaction that inserts it."""
@@ -452,12 +458,15 @@ class Tables:
                 (self.aggregate(aggregate_id),),
             )
             found[table] = sorted(
-                tuple(
-                    bytes(v) if isinstance(v, memoryview) else v
-                    for k, v in dict(r).items()
-                    if k != "aggregate_id"
-                )
-                for r in rows
+                (
+                    tuple(
+                        bytes(v) if isinstance(v, memoryview) else v
+                        for k, v in dict(r).items()
+                        if k != "aggregate_id"
+                    )
+                    for r in rows
+                ),
+                key=_nulls_last,
             )
         return found
 
@@ -472,6 +481,10 @@ class Tables:
         (``ReadModelMismatch`` if a row is not what was written)."""
         rows = self.all("SELECT * FROM {t}ledger_views ORDER BY first_recorded, agreement")
         return [_view(r) for r in rows]
+
+    def follows_any(self) -> bool:
+        """Whether the read model follows any agreement yet."""
+        return bool(self.all("SELECT 1 AS found FROM {t}ledger_views LIMIT 1"))
 
     def view(self, aggregate_id: uuid.UUID) -> View | None:
         """What the read model knows of one agreement, if it follows it."""
@@ -661,6 +674,11 @@ class Tables:
             )
             for r in rows
         ]
+
+
+def _nulls_last(row: tuple[Any, ...]) -> tuple[tuple[bool, Any], ...]:
+    """A sort key for rows whose columns may be NULL."""
+    return tuple((value is None, value if value is not None else 0) for value in row)
 
 
 def _row(r: Any) -> Row:
