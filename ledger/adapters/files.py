@@ -17,7 +17,7 @@ import yaml
 
 from ledger.domain.events import AgreementOpened, Fact, structure_fact, unstructure_fact
 from ledger.domain.values import NumberLiteral, parse_slug
-from ledger.errors import FileError, InvalidField
+from ledger.errors import FileError, InvalidField, shown
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_YAML_BYTES = 32 * 1024 * 1024
@@ -46,7 +46,10 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]  # either class, c
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"found the key {key!r} twice in one mapping", key_node.start_mark
+                    None,
+                    None,
+                    f"found the key {shown(key)} twice in one mapping",
+                    key_node.start_mark,
                 )
             seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
@@ -162,6 +165,7 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
             return json.loads(
                 stripped,
                 parse_float=NumberLiteral,
+                parse_int=NumberLiteral,  # kept as written, like YAML's (no digit limit)
                 parse_constant=NumberLiteral,
                 object_pairs_hook=_unique_keys,
             )
@@ -192,11 +196,14 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    twice = next((key for key in keys if keys.count(key) > 1), None)
-    if twice is not None:
-        raise ValueError(f"found the key {twice!r} twice in one object")
-    return dict(pairs)
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):  # a key came twice: find the first (linear, not n²)
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"found the key {shown(key)} twice in one object")
+            seen.add(key)
+    return mapping
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
@@ -256,13 +263,17 @@ def _named(raw: Mapping[str, Any], agreement: str | None) -> Mapping[str, Any]:
         return raw
     given = raw.get("agreement", agreement)
     if agreement is not None and given != agreement:
-        raise InvalidField("agreement", f"expected {agreement!r} as in the file, got {given!r}")
+        raise InvalidField(
+            "agreement", f"expected {agreement!r} as in the file, got {shown(given)}"
+        )
     if given is None:
         raise InvalidField("agreement", "required: the file or the event must name the agreement")
     return {**raw, "agreement": given}
 
 
 def _kind(value: object) -> str:
+    if isinstance(value, NumberLiteral):
+        return "a number"
     return "nothing" if value is None else type(value).__name__
 
 
