@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, shown
 
 if TYPE_CHECKING:
     from ledger.application import Appended, Ledger
@@ -49,12 +49,22 @@ class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in cli
             return value
         try:
             return parse_moment(value)
+        except OverflowError:
+            self.fail(
+                f"expected a time from 0001-01-01 to 9999-12-31 in UTC, got {shown(value)}",
+                param,
+                ctx,
+            )
         except ValueError:
-            self.fail(f"expected an ISO timestamp or a date, got {value!r}", param, ctx)
+            self.fail(f"expected an ISO timestamp or a date, got {shown(value)}", param, ctx)
 
 
 def parse_moment(text: str) -> datetime:
-    """``--known-at``: a timestamp (UTC when it has no zone), or a date's last instant."""
+    """``--known-at``: a timestamp (UTC when it has no zone), or a date's last instant.
+
+    Raises ``ValueError`` for text that is neither, ``OverflowError`` for a time whose
+    zone puts it outside the years 1 to 9999 in UTC (``9999-12-31T23:59:59-01:00``).
+    """
     if not any(mark in text for mark in "T :"):  # a date, in any ISO spelling
         return datetime.combine(date.fromisoformat(text), _END_OF_DAY)
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
