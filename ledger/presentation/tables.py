@@ -6,13 +6,17 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.style import StyleType
 from rich.table import Table
+from rich.text import Text
 
 from ledger.domain.codec import unstructure_terms
 from ledger.domain.events import DatedEvent, Fact, summary
 from ledger.domain.state import AgreementState
 from ledger.domain.values import DatePrecision, describe
+from ledger.errors import printable
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
     from ledger.domain.difference import Difference
@@ -32,10 +36,10 @@ def show_state(state: AgreementState, out: Console) -> None:
     """The agreement on its date: clauses in force, ownership, governance, talks."""
     known = _when(state.known_at) if state.known_at else "now"
     out.print(
-        f"[bold]{state.title}[/] ({state.agreement}) on [bold]{state.as_of}[/], "
+        f"[bold]{safe(state.title)}[/] ({state.agreement}) on [bold]{state.as_of}[/], "
         f"as known at {known} — {state.events_applied} events applied"
     )
-    out.print("Parties: " + ", ".join(f"{p.name} ({p.id})" for p in state.parties))
+    out.print("Parties: " + ", ".join(f"{safe(p.name)} ({safe(p.id)})" for p in state.parties))
     clauses = _table("Clauses in force", "Clause", "Kind", "Terms", "Since", "Until", "Confidence")
     for clause in state.clauses_in_force():
         since = clause.since_precision.label(clause.in_force_since)
@@ -89,7 +93,7 @@ def show_state(state: AgreementState, out: Console) -> None:
     out.print(talks if state.renegotiations else "[dim]No renegotiations.[/]")
     if state.terminated is not None:
         ended = state.terminated
-        reason = f": {ended.reason}" if ended.reason else ""
+        reason = f": {safe(ended.reason)}" if ended.reason else ""
         out.print(
             f"[bold]Terminated[/] on {ended.precision.label(ended.on)} ({ended.event}){reason}"
         )
@@ -234,7 +238,30 @@ def _when(moment: datetime) -> str:
 
 
 def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", show_lines=False)
+    table = _TextTable(title=title, title_justify="left", show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
+
+
+# -- text as text: what the ledger holds is shown, never acted on ----------------------
+
+
+def safe(text: str) -> str:
+    """Text from the ledger for a line of rich markup: its control characters (terminal
+    escape sequences…) escaped, and its brackets not read as markup."""
+    return escape(printable(text))
+
+
+class _TextTable(Table):
+    """A table whose text cells are shown as they are: control characters escaped, and
+    nothing in them read as markup (a citation with ``[/x]`` in it is text)."""
+
+    def add_row(
+        self,
+        *renderables: RenderableType | None,
+        style: StyleType | None = None,
+        end_section: bool = False,
+    ) -> None:
+        cells = [Text(printable(c)) if isinstance(c, str) else c for c in renderables]
+        super().add_row(*cells, style=style, end_section=end_section)
