@@ -26,15 +26,44 @@ MAX_YAML_BYTES = 32 * 1024 * 1024
 # libyaml's parser where it is installed (several times faster); the constructors and
 # resolvers below are PyYAML's Python ones either way.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_NODES = 1_000_000  # values in a document once its aliases are expanded
 _REFUSED_TAGS = ("timestamp", "binary", "set", "omap", "pairs", "merge", "value")
+# How many values (keys included) a YAML document may hold, as written and once its
+# aliases are expanded: one per CHARACTERS_PER_VALUE characters of its text, so that
+# neither dense text nor aliases make a small file a lot of work (an ordinary amendment
+# file has one value per seven characters or more), at least MIN_NODES, at most MAX_NODES.
+MAX_NODES = 1_000_000
+MIN_NODES = 10_000
+CHARACTERS_PER_VALUE = 5
+
+
+def node_budget(characters: int) -> int:
+    """How many values a YAML text of that many characters may hold."""
+    return min(MAX_NODES, max(MIN_NODES, characters // CHARACTERS_PER_VALUE))
+
+
+class _TooManyValues(yaml.YAMLError):
+    """A YAML text holds more values than its budget (``node_budget``)."""
 
 
 class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]  # either class, chosen above
     """The safe loader, reading numbers as written (``NumberLiteral``: the codec checks
     that they are plain decimals), no dates or other YAML types, and refusing a key
-    written twice in one mapping (which would silently keep the last) or a key that is
-    not a plain value."""
+    written twice in one mapping (which would silently keep the last), a key that is
+    not a plain value, or more values than the text's budget (counted as the parser
+    meets them, so a dense file is refused before it is all read)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.budget = node_budget(len(stream))
+        self.nodes = 0
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        # Called for every node written without a tag: the count of values as written.
+        self.nodes += 1
+        if self.nodes > self.budget:
+            raise _TooManyValues(self.budget)
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
@@ -174,15 +203,14 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
                 name, f"expected YAML of at most {MAX_YAML_BYTES} bytes (use JSON for more)"
             )
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-        if _expanded_size(document, MAX_NODES) > MAX_NODES:
-            raise FileError(
-                name,
-                f"expected YAML of at most {MAX_NODES:,} values once its aliases are "
-                "expanded, got more",
-            )
+        budget = node_budget(len(text))
+        if _expanded_size(document, budget) > budget:
+            raise FileError(name, _too_many(budget, " once its aliases are expanded"))
         return document
     except FileError:
         raise
+    except _TooManyValues:
+        raise FileError(name, _too_many(node_budget(len(text)), "")) from None
     except RecursionError:
         raise FileError(name, "expected a document nested less deeply") from None
     except json.JSONDecodeError as error:
@@ -193,6 +221,14 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
         raise FileError(name, f"expected YAML: {_yaml_problem(error)}") from None
     except ValueError as error:
         raise FileError(name, f"expected JSON: {error}") from None
+
+
+def _too_many(budget: int, how: str) -> str:
+    return (
+        f"expected YAML of at most {budget:,} values{how} (one per {CHARACTERS_PER_VALUE} "
+        f"characters of text, at least {MIN_NODES:,}, at most {MAX_NODES:,}; "
+        "use JSON for more), got more"
+    )
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
