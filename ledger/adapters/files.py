@@ -102,6 +102,17 @@ def _refused(_loader: yaml.SafeLoader, node: yaml.Node) -> None:
     )
 
 
+def _bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
+    value = loader.construct_scalar(node)  # type: ignore[arg-type]  # a ConstructorError if not
+    known: bool | None = loader.bool_values.get(str(value).lower())
+    if known is None:  # ``!!bool confirmed``: PyYAML's own constructor raises KeyError
+        raise yaml.constructor.ConstructorError(
+            None, None, f"expected true or false, got {shown(value)}", node.start_mark
+        )
+    return known
+
+
+_Loader.add_constructor("tag:yaml.org,2002:bool", _bool)
 _Loader.add_constructor("tag:yaml.org,2002:float", _number_literal)
 _Loader.add_constructor("tag:yaml.org,2002:int", _number_literal)
 for _tag in _REFUSED_TAGS:
@@ -220,7 +231,7 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
     except yaml.YAMLError as error:
         raise FileError(name, f"expected YAML: {_yaml_problem(error)}") from None
     except ValueError as error:
-        raise FileError(name, f"expected JSON: {error}") from None
+        raise FileError(name, f"expected {'JSON' if as_json else 'YAML'}: {error}") from None
 
 
 def _too_many(budget: int, how: str) -> str:
