@@ -244,17 +244,27 @@ def structure(value: object, cls: type[T]) -> T:
 
 def _check_names(value: object) -> None:
     """Refuse a name (``NAMES``) longer than ``MAX_NAME`` characters, in ``value`` or in
-    the values listed in its fields (an opening's parties)."""
-    cls = type(value)
-    if not attrs.has(cls):
-        return
-    for field in attrs.fields(cls):
-        item = getattr(value, field.name)
-        if field.name in NAMES:
-            _check_name(field.name, item)
-        elif isinstance(item, tuple) and item and attrs.has(type(item[0])):
-            for index, inner in enumerate(item):
-                at_path(f"{field.name}[{index}]", partial(_check_names, inner))
+    an opening's parties."""
+    for name in _named_fields(type(value)):
+        item = getattr(value, name)
+        if name == "parties":
+            for index, party in enumerate(item):
+                at_path(f"parties[{index}].name", partial(_check_name, "", party.name))
+        else:
+            _check_name(name, item)
+
+
+_NAMED: dict[type, tuple[str, ...]] = {}
+
+
+def _named_fields(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` that hold names, or parties (whose names are checked)."""
+    named = _NAMED.get(cls)
+    if named is None:
+        fields = attrs.fields(cls) if attrs.has(cls) else ()
+        named = tuple(f.name for f in fields if f.name in NAMES or f.name == "parties")
+        _NAMED[cls] = named
+    return named
 
 
 def _check_name(path: str, value: object) -> None:
