@@ -65,6 +65,7 @@ MAX_PAUSE = 0.25
 # clock says, so "known at T" is always a prefix of the log and appends never share one.
 TICK = timedelta(microseconds=1)
 PROGRESS_EVERY = 10_000  # events between two calls of an export's or import's progress
+POSTGRES_CHUNK = 2_000  # rows an import sends to PostgreSQL in one statement
 
 
 class LedgerApplication(Application[uuid.UUID]):
@@ -673,7 +674,7 @@ class Ledger:
     ) -> int:
         """Write an agreement's rows and read model in one transaction; how many rows."""
         try:
-            self._store(lambda: self._app.recorder.insert_events(rows, read_model=change))
+            self._store(partial(self._insert_imported, rows, change))
         except IntegrityError:
             imported = f"; imported before it: {', '.join(before)}" if before else ""
             raise AgreementExists(
@@ -681,6 +682,23 @@ class Ledger:
                 f"it was not imported{imported}"
             ) from None
         return len(rows)
+
+    def _insert_imported(self, rows: list[StoredEvent], change: ReadModelWrite) -> None:
+        """Insert rows with their read model, in one transaction, as an append does.
+
+        On PostgreSQL, the library's ``insert_events`` sends the rows as one message in
+        pipeline mode, and psycopg (3.3.9, pure Python or binary) then waits forever
+        once a batch holds about 10,000 events: the library's own statements instead, in
+        one plain transaction, a chunk of rows at a time.
+        """
+        recorder: Any = self._app.recorder
+        if not self.location.is_postgres:
+            recorder.insert_events(rows, read_model=change)
+            return
+        with recorder.datastore.transaction(commit=True) as cursor:
+            for start in range(0, len(rows), POSTGRES_CHUNK):
+                recorder._insert_stored_events(cursor, rows[start : start + POSTGRES_CHUNK])
+            recorder._insert_events(cursor, rows, read_model=change)
 
     def _store(self, action: Callable[[], T]) -> T:
         try:

@@ -237,8 +237,13 @@ class TestRoundTrips:
             assert ledger.agreements() == ["acme-globex", "initech-umbrella"]
 
     def test_sqlite_to_postgresql_to_sqlite(
-        self, tmp_path: Path, log: bytes, postgres_url: str
+        self, tmp_path: Path, log: bytes, postgres_url: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        """(On PostgreSQL the rows go a chunk at a time, in one transaction: small chunks
+        here, so that an agreement takes several.)"""
+        from ledger import application
+
+        monkeypatch.setattr(application, "POSTGRES_CHUNK", 3)
         with Ledger(postgres_url) as ledger:
             imported(ledger, log)
             again = exported(ledger)
