@@ -20,9 +20,8 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from importlib import resources
-from itertools import chain
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 from eventsourcing.application import Application
@@ -35,6 +34,7 @@ from eventsourcing.persistence import (
 
 from ledger.adapters.mapper import LedgerMapper
 from ledger.adapters.store import StoreLocation
+from ledger.domain import chain
 from ledger.domain.events import AgreementOpened, Fact, unstructure_fact
 from ledger.domain.fold import check
 from ledger.domain.heads import Head, SignedHead
@@ -59,6 +59,7 @@ from ledger.readmodel.sql import Tables, View
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
+    from ledger.adapters.moving import LoggedEvent
     from ledger.adapters.query import Answer
     from ledger.domain.difference import Difference
     from ledger.domain.draft import Draft
@@ -89,6 +90,8 @@ MAX_PAUSE = 0.25
 # Recording times strictly increase along an agreement's log, whatever a writer's
 # clock says, so "known at T" is always a prefix of the log and appends never share one.
 TICK = timedelta(microseconds=1)
+PROGRESS_EVERY = 10_000  # events between two calls of an export's or import's progress
+POSTGRES_CHUNK = 2_000  # rows an import sends to PostgreSQL in one statement
 
 
 P = ParamSpec("P")
@@ -141,6 +144,14 @@ class SignedHeadOf:
 
     head: Head
     signature: SignedHead | None
+
+
+@attrs.frozen
+class Moved:
+    """What an export wrote or an import loaded: the agreements and how many events."""
+
+    agreements: tuple[str, ...]
+    events: int
 
 
 @attrs.frozen
@@ -488,7 +499,7 @@ class Ledger:
             raise not_open_yet(view.agreement, opening, end or today)
         return self._store(
             lambda: picture(
-                chain([first], entries),
+                itertools.chain([first], entries),
                 known_at=known.astimezone(UTC),
                 start=start,
                 end=end,
@@ -920,6 +931,190 @@ class Ledger:
             return self.append(file.events, agreement=file.agreement or agreement, progress=report)
         except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
+
+    # -- moving a ledger: export and import -----------------------------------------
+
+    def export(
+        self,
+        out: IO[bytes],
+        *,
+        agreement: str | None = None,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> Moved:
+        """Write the log of every agreement (or of ``agreement``) to ``out`` in the
+        self-describing format of ``ledger.adapters.moving``, a page of events at a time.
+
+        Each event is checked against its chain on the way: ``IntegrityFailure`` names
+        the first that does not match, and nothing after it is written. ``progress`` is
+        called with ``("exported", events so far)`` every ``PROGRESS_EVERY`` events.
+        """
+        from ledger.adapters import moving
+
+        names = self._exported(agreement)
+        out.write(moving.header())
+        events = 0
+        for name, aggregate_id in names:
+            previous, last = chain.GENESIS, None
+            for row in self._rows(aggregate_id):
+                line, last = moving.event_line(name, row, previous)
+                out.write(line)
+                previous = last.digest
+                events += 1
+                if progress is not None and events % PROGRESS_EVERY == 0:
+                    progress("exported", events)
+            if last is None:  # pragma: no cover - an opening row was found for it
+                raise IntegrityFailure(f"{name}: its opening was found but not its events")
+            out.write(moving.head_line(name, last))
+        out.write(moving.end_line(len(names), events))
+        if progress is not None:
+            progress("exported", events)
+        return Moved(tuple(name for name, _ in names), events)
+
+    def _exported(self, agreement: str | None) -> list[tuple[str, uuid.UUID]]:
+        """The agreements an export writes, in the order they were first recorded (read
+        from their openings, as ``verify`` does)."""
+        from ledger.adapters import integrity
+
+        if agreement is not None:
+            aggregate_id = agreement_uuid(agreement)
+            if self._store(lambda: self._read.head(aggregate_id)) is None:
+                raise AgreementNotFound(f"the store holds no agreement {agreement!r}")
+            return [(agreement, aggregate_id)]
+        everything = self._store(partial(integrity.every_row, self._app.recorder))
+        names = integrity.agreements_of(everything, self._app.mapper)
+        for name, aggregate_id in names:
+            if agreement_uuid(name) != aggregate_id:
+                raise IntegrityFailure(
+                    f"the opening of {name} cannot be read: not exported (see `ledger verify`)"
+                )
+        return names
+
+    def _rows(self, aggregate_id: uuid.UUID) -> Iterator[StoredEvent]:
+        """An agreement's stored rows, a page at a time; a store failure is a StoreError."""
+        rows = self._read.stored_rows(aggregate_id)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except PersistenceError as error:
+                raise StoreError(
+                    f"the store {self.location.display()} failed: {_reason(error)}"
+                ) from None
+            yield row
+
+    def import_log(
+        self,
+        source: IO[bytes],
+        name: str,
+        *,
+        progress: Callable[[str, int], None] | None = None,
+    ) -> Moved:
+        """Load a file ``export`` wrote (``source``, seekable; ``name`` for messages)
+        into this store, which must hold none of its agreements: ids, recording times and
+        chains as they were, and each agreement's read model built beside its events.
+
+        All or nothing: the whole file is read and verified before anything is written —
+        each line's shape, every event read as strictly as an amendment file's, each
+        agreement's version sequence, hash chain and head, the end line's counts — and
+        each agreement's events are checked against every rule, as its appends were. Any
+        failure is a ``FileError`` naming the line and the event, and nothing is written.
+        Then each agreement is written in one transaction: its events and its read model.
+
+        The file is read a line at a time, and memory holds one agreement's log at a time
+        (its rules need all of it), plus the last agreement's, kept checked for writing.
+        A file of several agreements is read twice: the others are checked again as they
+        are written. ``progress`` is called with (stage, events so far).
+        """
+        from ledger.adapters.moving import LogReader, per_agreement
+
+        def exists(agreement: str) -> bool:
+            aggregate_id = agreement_uuid(agreement)
+            return self._store(lambda: self._read.head(aggregate_id)) is not None
+
+        verified = LogReader(source, name, strict=True, exists=exists)
+        last: tuple[list[StoredEvent], list[Recorded]] | None = None
+        for _, events in per_agreement(verified):
+            last = None  # only the last agreement's is kept
+            last = self._checked(events, name)
+            del events  # its rows are all that is kept
+            if progress is not None:
+                progress("checked", verified.events)
+        agreements = tuple(verified.agreements)
+        if last is None:
+            return Moved((), 0)
+        source.seek(0)
+        again = per_agreement(LogReader(source, name), stop_at=agreements[-1])
+        written = 0
+        for index, (agreement, events) in enumerate(again):
+            written += self._write_imported(
+                agreement, *self._checked(events, name), agreements[:index]
+            )
+            if progress is not None:
+                progress("written", written)
+        written += self._write_imported(agreements[-1], *last, agreements[:-1])
+        if progress is not None:
+            progress("written", written)
+        return Moved(agreements, written)
+
+    def _checked(
+        self, events: Sequence[LoggedEvent], name: str
+    ) -> tuple[list[StoredEvent], list[Recorded]]:
+        """An agreement's rows as logged, and its events, once every event is checked
+        against every rule over the whole log."""
+        agreement = events[0].agreement
+        rows = [event.stored() for event in events]
+        records = [event.record(row) for event, row in zip(events, rows, strict=True)]
+        try:
+            prepared = self._read.prepare(agreement, records)
+            check(prepared, prepared.batch)
+        except InvalidField as error:
+            at = events[error.event_index - 1] if error.event_index else events[0]
+            kind = f" ({error.event_type})" if error.event_type else ""
+            field = f"{error.path}: " if error.path else ""
+            raise FileError(
+                name, f"line {at.line}: {at.id}{kind}: {field}{error.problem}"
+            ) from None
+        return rows, records
+
+    def _write_imported(
+        self,
+        agreement: str,
+        rows: list[StoredEvent],
+        records: list[Recorded],
+        before: Sequence[str],
+    ) -> int:
+        """Write an agreement's rows in one transaction, then its read model, as a
+        rebuild writes it (append by append, so "as known at" holds as it did where the
+        log was exported; should it be cut short, the first read builds it again);
+        how many rows."""
+        try:
+            self._store(partial(self._insert_imported, rows))
+        except IntegrityError:
+            imported = f"; imported before it: {', '.join(before)}" if before else ""
+            raise AgreementExists(
+                f"another writer recorded the agreement {agreement!r} during the import; "
+                f"it was not imported{imported}"
+            ) from None
+        with self._turn(agreement_uuid(agreement)):
+            self._store(partial(self._read.rebuild, agreement, records))
+        return len(rows)
+
+    def _insert_imported(self, rows: list[StoredEvent]) -> None:
+        """Insert rows in one transaction.
+
+        On PostgreSQL, the library's ``insert_events`` sends the rows as one message in
+        pipeline mode, and psycopg (3.3.9, pure Python or binary) then waits forever
+        once a batch holds about 10,000 events: the library's own statements instead, in
+        one plain transaction, a chunk of rows at a time.
+        """
+        recorder: Any = self._app.recorder
+        if not self.location.is_postgres:
+            recorder.insert_events(rows)
+            return
+        with recorder.datastore.transaction(commit=True) as cursor:
+            for start in range(0, len(rows), POSTGRES_CHUNK):
+                recorder._insert_stored_events(cursor, rows[start : start + POSTGRES_CHUNK])
 
     def _store(self, action: Callable[[], T]) -> T:
         try:

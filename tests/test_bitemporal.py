@@ -412,3 +412,34 @@ def test_the_portfolio_questions_on_postgresql(postgres_server: str, batches) ->
     """The same questions on PostgreSQL."""
     with fresh_schema(postgres_server) as url, Ledger(url, clock=Clock()) as ledger:
         assert_questions_are_the_fold(ledger, batches)
+
+
+def test_a_clause_until_the_calendars_last_day_never_ends(tmp_path: Path) -> None:
+    """``until: 9999-12-31`` has no day after it: its version stays open."""
+    from strategies import amendment, document, opening
+    from test_properties import facts_of
+
+    facts = facts_of(
+        document(
+            [
+                opening(date(2020, 1, 1), []),
+                amendment(
+                    date(2021, 1, 1),
+                    {
+                        "add": {
+                            "id": "forever",
+                            "kind": "custom",
+                            "terms": {"text": "to the end of time"},
+                            "until": "9999-12-31",
+                        }
+                    },
+                ),
+            ]
+        )
+    )
+    with Ledger(str(tmp_path / "ledger.sqlite")) as ledger:
+        ledger.append(list(facts), agreement=AGREEMENT)
+        rows = ledger.sql("SELECT valid_from, valid_to, until FROM clause_versions_now").rows
+        assert rows == (("2021-01-01", "9999-12-31", "9999-12-31"),)
+        assert [c.clause_id for c in ledger.find("custom", on=date(9000, 1, 1))] == ["forever"]
+        assert ledger.expiring(within=30, on=date(9999, 11, 1)) == []

@@ -17,7 +17,7 @@ import yaml
 
 from ledger.domain.events import AgreementOpened, Fact, structure_fact, unstructure_fact
 from ledger.domain.values import NumberLiteral, parse_slug
-from ledger.errors import FileError, InvalidField
+from ledger.errors import FileError, InvalidField, shown
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_YAML_BYTES = 32 * 1024 * 1024
@@ -26,15 +26,44 @@ MAX_YAML_BYTES = 32 * 1024 * 1024
 # libyaml's parser where it is installed (several times faster); the constructors and
 # resolvers below are PyYAML's Python ones either way.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_NODES = 1_000_000  # values in a document once its aliases are expanded
 _REFUSED_TAGS = ("timestamp", "binary", "set", "omap", "pairs", "merge", "value")
+# How many values (keys included) a YAML document may hold, as written and once its
+# aliases are expanded: one per CHARACTERS_PER_VALUE characters of its text, so that
+# neither dense text nor aliases make a small file a lot of work (an ordinary amendment
+# file has one value per seven characters or more), at least MIN_NODES, at most MAX_NODES.
+MAX_NODES = 1_000_000
+MIN_NODES = 10_000
+CHARACTERS_PER_VALUE = 5
+
+
+def node_budget(characters: int) -> int:
+    """How many values a YAML text of that many characters may hold."""
+    return min(MAX_NODES, max(MIN_NODES, characters // CHARACTERS_PER_VALUE))
+
+
+class _TooManyValues(yaml.YAMLError):
+    """A YAML text holds more values than its budget (``node_budget``)."""
 
 
 class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]  # either class, chosen above
     """The safe loader, reading numbers as written (``NumberLiteral``: the codec checks
     that they are plain decimals), no dates or other YAML types, and refusing a key
-    written twice in one mapping (which would silently keep the last) or a key that is
-    not a plain value."""
+    written twice in one mapping (which would silently keep the last), a key that is
+    not a plain value, or more values than the text's budget (counted as the parser
+    meets them, so a dense file is refused before it is all read)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.budget = node_budget(len(stream))
+        self.nodes = 0
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        # Called for every node written without a tag: the count of values as written.
+        self.nodes += 1
+        if self.nodes > self.budget:
+            raise _TooManyValues(self.budget)
+        tag: str = super().resolve(kind, value, implicit)
+        return tag
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
@@ -46,7 +75,10 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]  # either class, c
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"found the key {key!r} twice in one mapping", key_node.start_mark
+                    None,
+                    None,
+                    f"found the key {shown(key)} twice in one mapping",
+                    key_node.start_mark,
                 )
             seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
@@ -70,6 +102,17 @@ def _refused(_loader: yaml.SafeLoader, node: yaml.Node) -> None:
     )
 
 
+def _bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
+    value = loader.construct_scalar(node)  # type: ignore[arg-type]  # a ConstructorError if not
+    known: bool | None = loader.bool_values.get(str(value).lower())
+    if known is None:  # ``!!bool confirmed``: PyYAML's own constructor raises KeyError
+        raise yaml.constructor.ConstructorError(
+            None, None, f"expected true or false, got {shown(value)}", node.start_mark
+        )
+    return known
+
+
+_Loader.add_constructor("tag:yaml.org,2002:bool", _bool)
 _Loader.add_constructor("tag:yaml.org,2002:float", _number_literal)
 _Loader.add_constructor("tag:yaml.org,2002:int", _number_literal)
 for _tag in _REFUSED_TAGS:
@@ -162,6 +205,7 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
             return json.loads(
                 stripped,
                 parse_float=NumberLiteral,
+                parse_int=NumberLiteral,  # kept as written, like YAML's (no digit limit)
                 parse_constant=NumberLiteral,
                 object_pairs_hook=_unique_keys,
             )
@@ -170,15 +214,14 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
                 name, f"expected YAML of at most {MAX_YAML_BYTES} bytes (use JSON for more)"
             )
         document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
-        if _expanded_size(document, MAX_NODES) > MAX_NODES:
-            raise FileError(
-                name,
-                f"expected YAML of at most {MAX_NODES:,} values once its aliases are "
-                "expanded, got more",
-            )
+        budget = node_budget(len(text))
+        if _expanded_size(document, budget) > budget:
+            raise FileError(name, _too_many(budget, " once its aliases are expanded"))
         return document
     except FileError:
         raise
+    except _TooManyValues:
+        raise FileError(name, _too_many(node_budget(len(text)), "")) from None
     except RecursionError:
         raise FileError(name, "expected a document nested less deeply") from None
     except json.JSONDecodeError as error:
@@ -188,15 +231,26 @@ def _load(text: str, name: str, is_json: bool | None) -> object:
     except yaml.YAMLError as error:
         raise FileError(name, f"expected YAML: {_yaml_problem(error)}") from None
     except ValueError as error:
-        raise FileError(name, f"expected JSON: {error}") from None
+        raise FileError(name, f"expected {'JSON' if as_json else 'YAML'}: {error}") from None
+
+
+def _too_many(budget: int, how: str) -> str:
+    return (
+        f"expected YAML of at most {budget:,} values{how} (one per {CHARACTERS_PER_VALUE} "
+        f"characters of text, at least {MIN_NODES:,}, at most {MAX_NODES:,}; "
+        "use JSON for more), got more"
+    )
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    twice = next((key for key in keys if keys.count(key) > 1), None)
-    if twice is not None:
-        raise ValueError(f"found the key {twice!r} twice in one object")
-    return dict(pairs)
+    mapping = dict(pairs)
+    if len(mapping) < len(pairs):  # a key came twice: find the first (linear, not n²)
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"found the key {shown(key)} twice in one object")
+            seen.add(key)
+    return mapping
 
 
 def _yaml_problem(error: yaml.YAMLError) -> str:
@@ -256,13 +310,17 @@ def _named(raw: Mapping[str, Any], agreement: str | None) -> Mapping[str, Any]:
         return raw
     given = raw.get("agreement", agreement)
     if agreement is not None and given != agreement:
-        raise InvalidField("agreement", f"expected {agreement!r} as in the file, got {given!r}")
+        raise InvalidField(
+            "agreement", f"expected {agreement!r} as in the file, got {shown(given)}"
+        )
     if given is None:
         raise InvalidField("agreement", "required: the file or the event must name the agreement")
     return {**raw, "agreement": given}
 
 
 def _kind(value: object) -> str:
+    if isinstance(value, NumberLiteral):
+        return "a number"
     return "nothing" if value is None else type(value).__name__
 
 

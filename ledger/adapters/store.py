@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
-from ledger.errors import InputError, StoreError
+from ledger.errors import InputError, StoreError, shown
 from ledger.readmodel.recorders import POSTGRES_RECORDER_TOPIC, SQLITE_RECORDER_TOPIC
 
 DEFAULT_STORE = "ledger.sqlite"
@@ -30,6 +30,9 @@ _PSYCOPG_PREAMBLE = re.compile(
     r'^(connection failed: )?(connection to server at "[^"]*"( \([^)]*\))?, port \d+ failed: )?'
     r"(FATAL: +)?"
 )
+SQLITE_SCHEME = "sqlite://"
+# A schema name as PostgreSQL folds it and every statement can use it unquoted.
+_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @attrs.frozen
@@ -56,8 +59,10 @@ class StoreLocation:
 
     @property
     def path(self) -> Path:
-        """The SQLite file."""
-        return Path(self.url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        """The SQLite file: the store as a path, or a ``sqlite://`` URL's path as written
+        after the scheme — ``sqlite:///abs/ledger.sqlite`` is ``/abs/ledger.sqlite``,
+        ``sqlite://ledger.sqlite`` is ``ledger.sqlite`` in the current directory."""
+        return Path(self.url.removeprefix(SQLITE_SCHEME))
 
     @property
     def is_file(self) -> bool:
@@ -199,8 +204,10 @@ class StoreLocation:
         options = parse_qs(parts.query)
         unknown = sorted(set(options) - {"schema"})
         if unknown:
-            raise InputError(f"expected only ?schema=NAME in the store URL, got {unknown[0]!r}")
-        schema = {"POSTGRES_SCHEMA": options["schema"][0]} if "schema" in options else {}
+            raise InputError(
+                f"expected only ?schema=NAME in the store URL, got {shown(unknown[0])}"
+            )
+        schema = {"POSTGRES_SCHEMA": _schema(options["schema"])} if "schema" in options else {}
         return schema | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": database,
@@ -212,6 +219,19 @@ class StoreLocation:
             "POSTGRES_POOL_TIMEOUT": "5",
             "APPLICATION_RECORDER_TOPIC": _postgres_recorder(),
         }
+
+
+def _schema(given: list[str]) -> str:
+    """The one schema a store URL names, if PostgreSQL and every statement can use it
+    as it is (the library's own statements name it unquoted)."""
+    if len(given) > 1:
+        raise InputError(f"expected one ?schema=NAME in the store URL, got {len(given)}")
+    if not _SCHEMA.fullmatch(given[0]):
+        raise InputError(
+            "expected a schema name of lower-case letters, digits and '_' (at most 63, "
+            f"not starting with a digit) in the store URL, got {shown(given[0])}"
+        )
+    return given[0]
 
 
 def _postgres_recorder() -> str:

@@ -45,17 +45,31 @@ from ledger.domain.values import (
     parse_decimal,
     parse_slug,
 )
-from ledger.errors import InvalidField, at_path, join_path
+from ledger.errors import InvalidField, at_path, join_path, shown
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
 converter = cattrs.Converter(forbid_extra_keys=True, omit_if_default=True)
 
+# How long a text may be, in characters (README, "Amendment files"): a free text (a
+# citation, quote, note, description, reason, a clause's terms) and a name (a title, a
+# party's or a person's name, a renegotiation's topic). Ids are slugs of at most 100.
+MAX_TEXT = 10_000
+MAX_NAME = 500
+NAMES = frozenset({"title", "name", "people", "topics"})
+
+
+def too_long(limit: int, length: int) -> str:
+    """The refusal of a text of ``length`` characters where ``limit`` is the most."""
+    return f"expected at most {limit:,} characters, got {length:,}"
+
 
 def _strict_str(value: object, _: type) -> str:
     if not isinstance(value, str):
-        raise InvalidField("", f"expected text, got {value!r}")
+        raise InvalidField("", f"expected text, got {shown(value)}")
+    if len(value) > MAX_TEXT:
+        raise InvalidField("", too_long(MAX_TEXT, len(value)))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -67,13 +81,13 @@ def _strict_str(value: object, _: type) -> str:
 
 def _text_list(value: object, _: type) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
-        raise InvalidField("", f"expected a list of text, got {value!r}")
+        raise InvalidField("", f"expected a list of text, got {shown(value)}")
     return tuple(at_path(f"[{i}]", partial(_strict_str, item, str)) for i, item in enumerate(value))
 
 
 def _strict_bool(value: object, _: type) -> bool:
     if not isinstance(value, bool):
-        raise InvalidField("", f"expected true or false, got {value!r}")
+        raise InvalidField("", f"expected true or false, got {shown(value)}")
     return value
 
 
@@ -82,7 +96,7 @@ def _enum_hook(value: object, cls: type[E]) -> E:
         return cls(value)
     except ValueError:
         options = ", ".join(member.value for member in cls)
-        raise InvalidField("", f"expected one of {options}, got {value!r}") from None
+        raise InvalidField("", f"expected one of {options}, got {shown(value)}") from None
 
 
 def _money(value: object, _: type) -> Money:
@@ -101,7 +115,7 @@ def _money(value: object, _: type) -> Money:
 
 def mapping_of(value: object, expected: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidField("", f"expected {expected}, got {value!r}")
+        raise InvalidField("", f"expected {expected}, got {shown(value)}")
     return value
 
 
@@ -140,9 +154,12 @@ def _amend_clause(raw: Mapping[str, Any]) -> AmendClause:
 
 
 def _as_written(value: Any) -> Any:
-    """Plain data with every number written in a file checked and kept as decimal text."""
+    """Plain data with every number written in a file checked and kept as decimal text
+    (and no text longer than any term may be)."""
     if isinstance(value, NumberLiteral):
         return format_decimal(parse_decimal(value, ""))
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise InvalidField("", too_long(MAX_TEXT, len(value)))
     if isinstance(value, Mapping):
         return {key: at_path(str(key), partial(_as_written, item)) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -181,7 +198,7 @@ def _change(value: object, _: type) -> Change:
         if len(raw) > 1:
             raise InvalidField(sorted(set(raw) - {"remove"})[0], "unknown field beside remove")
         return RemoveClause(id=at_path("remove", lambda: parse_slug(raw["remove"], "")))
-    raise InvalidField("", f"expected a change with add, amend or remove, got {dict(raw)!r}")
+    raise InvalidField("", f"expected a change with add, amend or remove, got {shown(dict(raw))}")
 
 
 def structure_change(raw: object) -> Change:
@@ -234,11 +251,46 @@ def _flatten(error: BaseException) -> InvalidField:
 
 def structure(value: object, cls: type[T]) -> T:
     try:
-        return converter.structure(value, cls)
+        structured = converter.structure(value, cls)
     except (cattrs.BaseValidationError, InvalidField, ForbiddenExtraKeysError) as error:
         raise _flatten(error) from None
     except (TypeError, ValueError, AttributeError) as error:
         raise InvalidField("", f"unexpected value ({error})") from None
+    _check_names(structured)
+    return structured
+
+
+def _check_names(value: object) -> None:
+    """Refuse a name (``NAMES``) longer than ``MAX_NAME`` characters, in ``value`` or in
+    an opening's parties."""
+    for name in _named_fields(type(value)):
+        item = getattr(value, name)
+        if name == "parties":
+            for index, party in enumerate(item):
+                at_path(f"parties[{index}].name", partial(_check_name, "", party.name))
+        else:
+            _check_name(name, item)
+
+
+_NAMED: dict[type, tuple[str, ...]] = {}
+
+
+def _named_fields(cls: type) -> tuple[str, ...]:
+    """The fields of ``cls`` that hold names, or parties (whose names are checked)."""
+    named = _NAMED.get(cls)
+    if named is None:
+        fields = attrs.fields(cls) if attrs.has(cls) else ()
+        named = tuple(f.name for f in fields if f.name in NAMES or f.name == "parties")
+        _NAMED[cls] = named
+    return named
+
+
+def _check_name(path: str, value: object) -> None:
+    if isinstance(value, str) and len(value) > MAX_NAME:
+        raise InvalidField(path, too_long(MAX_NAME, len(value)))
+    if isinstance(value, tuple):
+        for index, item in enumerate(value):
+            at_path(f"{path}[{index}]", partial(_check_name, "", item))
 
 
 def structure_terms(kind: ClauseKind, raw: object) -> Terms:

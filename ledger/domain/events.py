@@ -51,7 +51,7 @@ from ledger.domain.vocabulary.withdrawal import (
     summary_correction,
     target_of,
 )
-from ledger.errors import InvalidField, at_path
+from ledger.errors import InvalidField, at_path, shown
 
 __all__ = [
     "BY_TOPIC",
@@ -143,7 +143,7 @@ def structure_fact(raw: object) -> Fact:
     cls = BY_TYPE.get(kind) if isinstance(kind, str) else None
     if cls is None:
         options = ", ".join(BY_TYPE)
-        raise InvalidField("type", f"expected one of {options}, got {kind!r}")
+        raise InvalidField("type", f"expected one of {options}, got {shown(kind)}")
     fields = {key: value for key, value in mapping.items() if key != "type"}
     fact = structure(fields, cls)
     _check_shape(fact)

@@ -16,11 +16,11 @@ from functools import partial
 from typing import Any
 
 from ledger.domain.clauses import TERMS_OF, ClauseKind
-from ledger.domain.codec import structure_terms, unstructure_terms
+from ledger.domain.codec import MAX_TEXT, structure_terms, unstructure_terms
 from ledger.domain.draft import ClauseDraft, Draft, Plain, latest
 from ledger.domain.entries import Entry
 from ledger.domain.values import GovernanceKind, Money, Percent
-from ledger.errors import RuleViolation, at_path
+from ledger.errors import RuleViolation, at_path, shown
 
 PARTY_TERMS = {kind.value: cls.PARTY_TERMS for kind, cls in TERMS_OF.items()}
 GOVERNANCE_KINDS = frozenset(kind.value for kind in GovernanceKind)
@@ -31,7 +31,9 @@ def require_party(draft: Draft, path: str, party: str) -> None:
     """Refuse a party id that is not one of the agreement's parties."""
     if party not in draft.party_ids:
         parties = ", ".join(sorted(draft.party_ids))
-        raise RuleViolation(path, f"expected a party of the agreement ({parties}), got {party!r}")
+        raise RuleViolation(
+            path, f"expected a party of the agreement ({parties}), got {shown(party)}"
+        )
 
 
 def clause_in_force(draft: Draft, clause_id: str, day: date, path: str) -> ClauseDraft:
@@ -41,7 +43,7 @@ def clause_in_force(draft: Draft, clause_id: str, day: date, path: str) -> Claus
         in_force = ", ".join(c.id for c in draft.clauses_in_force(day)) or "none"
         raise RuleViolation(
             path,
-            f"expected a clause in force on {day}, got {clause_id!r}, which is not in force "
+            f"expected a clause in force on {day}, got {shown(clause_id)}, which is not in force "
             f"(in force: {in_force})",
         )
     return clause
@@ -152,7 +154,7 @@ def _plain_terms(kind: str, changes: Mapping[str, Any]) -> bool:
 
 
 def _is_text(value: object) -> bool:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
         return False
     if value.isascii():
         return True

@@ -10,7 +10,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation
 
 import attrs
 
-from ledger.errors import InvalidField
+from ledger.errors import InvalidField, shown
 
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 12
@@ -80,7 +80,7 @@ def parse_decimal(value: object, path: str) -> Decimal:
     infinities are refused); a float given in code is read by its shortest decimal form.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal, NumberLiteral)):
-        raise InvalidField(path, f"expected a plain decimal number, got {value!r}")
+        raise InvalidField(path, f"expected a plain decimal number, got {shown(value)}")
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidField(path, f"expected a finite number, got '{value!r}'")
@@ -89,21 +89,20 @@ def parse_decimal(value: object, path: str) -> Decimal:
         text = value.text if isinstance(value, NumberLiteral) else str(value)
     if not _PLAIN_DECIMAL.fullmatch(text.strip()):
         expected = "(no exponent)" if "e" in text.lower() else "such as 1000000000 or 12.5"
-        raise InvalidField(path, f"expected a plain decimal number {expected}, got {text!r}")
-    try:
-        number = Decimal(text.strip())
-    except InvalidOperation:  # pragma: no cover - the pattern above admits only valid text
-        raise InvalidField(path, f"expected a plain decimal number, got {text!r}") from None
+        raise InvalidField(path, f"expected a plain decimal number {expected}, got {shown(text)}")
     integer, _, fraction = text.strip().lstrip("+-").partition(".")
     if len(integer.lstrip("0")) > MAX_INTEGER_DIGITS:
         raise InvalidField(
-            path, f"expected at most {MAX_INTEGER_DIGITS} integer digits, got {text!r}"
+            path, f"expected at most {MAX_INTEGER_DIGITS} integer digits, got {shown(text)}"
         )
     if len(fraction.rstrip("0")) > MAX_FRACTION_DIGITS:
         raise InvalidField(
-            path, f"expected at most {MAX_FRACTION_DIGITS} fractional digits, got {text!r}"
+            path, f"expected at most {MAX_FRACTION_DIGITS} fractional digits, got {shown(text)}"
         )
-    return number
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:  # pragma: no cover - the pattern above admits only valid text
+        raise InvalidField(path, f"expected a plain decimal number, got {shown(text)}") from None
 
 
 def format_decimal(number: Decimal) -> str:
@@ -132,11 +131,11 @@ def parse_date(value: object, path: str) -> date:
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
-        raise InvalidField(path, f"expected a date as YYYY-MM-DD, got {value!r}")
+        raise InvalidField(path, f"expected a date as YYYY-MM-DD, got {shown(value)}")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidField(path, f"expected a date that exists, got {value!r}") from None
+        raise InvalidField(path, f"expected a date that exists, got {shown(value)}") from None
 
 
 def parse_slug(value: object, path: str) -> str:
@@ -144,7 +143,7 @@ def parse_slug(value: object, path: str) -> str:
     if not isinstance(value, str) or not _SLUG.fullmatch(value) or len(value) > 100:
         raise InvalidField(
             path,
-            f"expected an id of lower-case letters, digits, '.', '_' or '-', got {value!r}",
+            f"expected an id of lower-case letters, digits, '.', '_' or '-', got {shown(value)}",
         )
     return value
 
@@ -157,7 +156,7 @@ def _non_negative(_instance: object, attribute: attrs.Attribute[Decimal], value:
 def _currency(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not _CURRENCY.fullmatch(value):
         raise InvalidField(
-            attribute.name, f"expected a three-letter currency code such as USD, got {value!r}"
+            attribute.name, f"expected a three-letter currency code such as USD, got {shown(value)}"
         )
 
 
@@ -172,7 +171,7 @@ class Money:
     def parse(cls, amount: object, currency: object) -> Money:
         """Money from the text or number of an amount and a currency code."""
         if not isinstance(currency, str):
-            raise InvalidField("currency", f"expected a currency code, got {currency!r}")
+            raise InvalidField("currency", f"expected a currency code, got {shown(currency)}")
         return cls(parse_decimal(amount, "amount"), currency)
 
     def __add__(self, other: Money) -> Money:

@@ -139,7 +139,9 @@ def _day(value: date | None) -> Cell:
 def natural_end(fact: Fact, values: Values) -> date:
     """The day a version stops by itself: the day after a clause's ``until``."""
     if fact[0] == CLAUSES and values[4] is not None:
-        return date.fromisoformat(values[4]) + timedelta(days=1)
+        until = date.fromisoformat(values[4])
+        # The calendar's last day has no day after it: such a clause never ends here.
+        return END if until == END else until + timedelta(days=1)
     return END
 
 

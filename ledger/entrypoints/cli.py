@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ledger.entrypoints.moments import parse_known_at
-from ledger.errors import LedgerError
+from ledger.entrypoints.moments import BEYOND_THE_CALENDAR, parse_known_at
+from ledger.errors import LedgerError, shown
 from ledger.presentation.words import plural
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
-    from ledger.application import Appended, Ledger, Progress
+    from ledger.application import Appended, Ledger, Moved, Progress
     from ledger.domain.difference import Difference
     from ledger.domain.whatif import WhatIf
 
@@ -65,9 +65,15 @@ class _Moment(click.ParamType):  # type: ignore[type-arg]  # generic only in cli
             return value
         try:
             return parse_known_at(value)
-        except ValueError:
+        except ValueError as error:
+            if str(error) == BEYOND_THE_CALENDAR:
+                self.fail(
+                    f"expected a time from 0001-01-01 to 9999-12-31 in UTC, got {shown(value)}",
+                    param,
+                    ctx,
+                )
             self.fail(
-                f"expected an ISO timestamp, a date or an event id, got {value!r}", param, ctx
+                f"expected an ISO timestamp, a date or an event id, got {shown(value)}", param, ctx
             )
 
 
@@ -1224,6 +1230,48 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 
 # -- output --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "-o", "--output", help="The file to write (default: standard output); replaced only once whole."
+)
+@_agreement
+@click.pass_context
+def export(ctx: click.Context, output: str | None, agreement: str | None) -> None:
+    """Write the log (every agreement, or one) as a self-describing NDJSON file: ids,
+    recording times and hash chain as stored, each agreement's head, verified on the way."""
+    ledger = _ledger(ctx)
+    if output is None or output == "-":
+        moved = ledger.export(sys.stdout.buffer, agreement=agreement)
+        sys.stdout.buffer.flush()
+        click.echo(_moved("Exported", moved, "to standard output"), err=True)
+        return
+    from ledger.adapters.moving import write_whole
+
+    moved = write_whole(output, lambda out: ledger.export(out, agreement=agreement))
+    click.echo(_moved("Exported", moved, f"to {output}"))
+
+
+@cli.command("import")
+@click.argument("file")
+@click.pass_context
+def import_(ctx: click.Context, file: str) -> None:
+    """Load a file `ledger export` wrote (- for standard input) into a store that holds
+    none of its agreements; verified whole first, then written, or nothing is."""
+    from ledger.adapters.moving import opened_binary
+    from ledger.application import write_to
+
+    with opened_binary(file) as source:
+        moved = write_to(ctx.obj["store"], lambda ledger: ledger.import_log(source, file))
+    click.echo(_moved("Imported", moved, f"from {file}"))
+
+
+def _moved(done: str, moved: Moved, where: str) -> str:
+    count = f"{moved.events} event" + ("s" if moved.events != 1 else "")
+    of = f"{len(moved.agreements)} agreement" + ("s" if len(moved.agreements) != 1 else "")
+    names = f" ({', '.join(moved.agreements)})" if moved.agreements else ""
+    return f"{done} {count} of {of}{names} {where}"
 
 
 def _print_json(data: object) -> None:

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, time
 from ledger.domain.ids import parse_event_id
 
 _END_OF_DAY = time(23, 59, 59, 999999, tzinfo=UTC)
+# What ``parse_known_at`` says of a time whose zone puts it outside the years 1 to 9999.
+BEYOND_THE_CALENDAR = "beyond the calendar in UTC"
 
 
 def parse_moment(text: str) -> datetime:
@@ -23,11 +25,12 @@ def parse_moment(text: str) -> datetime:
 def parse_known_at(text: str) -> datetime | str:
     """A time, or an event id (kept as it is: the application knows when it was recorded).
 
-    Raises ``ValueError`` when it is neither.
+    Raises ``ValueError`` when it is neither (saying ``BEYOND_THE_CALENDAR`` for a time
+    whose zone puts it outside the years 1 to 9999 in UTC).
     """
     if parse_event_id(text) is not None:
         return text
     try:
         return parse_moment(text)
     except OverflowError:
-        raise ValueError(f"{text!r} is beyond the calendar in UTC") from None
+        raise ValueError(BEYOND_THE_CALENDAR) from None

@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.style import StyleType
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +26,7 @@ from ledger.domain.codec import unstructure_terms
 from ledger.domain.events import DatedEvent, Fact, summary
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import DatePrecision, Money, describe, format_decimal
+from ledger.errors import printable
 from ledger.presentation.words import plural
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
@@ -124,9 +127,9 @@ def show_state(
     """The agreement on its date: clauses in force, ownership, governance, talks."""
     narrow = is_compact(out, compact)
     known = when(state.known_at) if state.known_at else "now"
-    out.print(f"[bold]{_escape(state.title)}[/] ({state.agreement}) on [bold]{state.as_of}[/]")
+    out.print(f"[bold]{safe(state.title)}[/] ({state.agreement}) on [bold]{state.as_of}[/]")
     out.print(f"As known at {known}: {plural(state.events_applied, 'event')} applied")
-    out.print("Parties: " + ", ".join(f"{_escape(p.name)} ({p.id})" for p in state.parties))
+    out.print("Parties: " + ", ".join(f"{safe(p.name)} ({p.id})" for p in state.parties))
     clauses = state.clauses_in_force()
     out.print(_clauses(clauses, narrow) if clauses else "[dim]No clause in force.[/]")
     _ownership(state, out, narrow)
@@ -134,7 +137,7 @@ def show_state(
     _renegotiations(state, out, narrow)
     if state.terminated is not None:
         ended = state.terminated
-        reason = f": {_escape(ended.reason)}" if ended.reason else ""
+        reason = f": {safe(ended.reason)}" if ended.reason else ""
         out.print(
             f"[bold]Terminated[/] on {dated(ended.on, ended.precision)} ({ended.event}){reason}"
         )
@@ -341,7 +344,7 @@ def show_history(
 def show_difference(title: str, diff: Difference, out: Console, *, compact: bool = False) -> None:
     """What changed, section by section."""
     narrow = is_compact(out, compact)
-    out.print(f"[bold]{_escape(title)}[/]")
+    out.print(f"[bold]{safe(title)}[/]")
     if diff.is_empty():
         out.print("[dim]Nothing changed.[/]")
         return
@@ -536,7 +539,7 @@ def show_found(
         f"{where} in force on {on}"
     )
     columns = ("In force",) if narrow else ("Since", "Until")
-    table = _wide_as(title, _table(_escape(title), "Agreement", "Clause", *columns, compact=narrow))
+    table = _wide_as(title, _table(safe(title), "Agreement", "Clause", *columns, compact=narrow))
     _one_line_each(table, "Clause")
     for agreement, found in by_agreement.items():
         since = [dated(c.in_force_since, c.since_precision) for c in found]
@@ -615,9 +618,7 @@ def show_holdings(
     agreements = sorted(set(stakes) | set(invested))
     title = f"{party}'s holdings on {on}, in {plural(len(agreements), 'agreement')}"
     narrow = is_compact(out, compact)
-    table = _wide_as(
-        title, _table(_escape(title), "Agreement", "Stakes", "Invested", compact=narrow)
-    )
+    table = _wide_as(title, _table(safe(title), "Agreement", "Stakes", "Invested", compact=narrow))
     for agreement in agreements:
         held = "\n".join(
             f"{s.entity} {format_decimal(s.percent)}% since {dated(s.since, s.since_precision)}"
@@ -734,7 +735,7 @@ _UNBROKEN = frozenset(
 
 
 def _table(title: str, *columns: str, compact: bool = False) -> Table:
-    table = Table(
+    table = _TextTable(
         title=title,
         title_justify="left",
         show_lines=False,
@@ -755,7 +756,24 @@ def _source(fact: Fact) -> str:
     return fact.source.citation + quote
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
+# -- text as text: what the ledger holds is shown, never acted on ----------------------
 
-    return escape(text)
+
+def safe(text: str) -> str:
+    """Text from the ledger for a line of rich markup: its control characters (terminal
+    escape sequences…) escaped, and its brackets not read as markup."""
+    return escape(printable(text))
+
+
+class _TextTable(Table):
+    """A table whose text cells are shown as they are: control characters escaped, and
+    nothing in them read as markup (a citation with ``[/x]`` in it is text)."""
+
+    def add_row(
+        self,
+        *renderables: RenderableType | None,
+        style: StyleType | None = None,
+        end_section: bool = False,
+    ) -> None:
+        cells = [Text(printable(c)) if isinstance(c, str) else c for c in renderables]
+        super().add_row(*cells, style=style, end_section=end_section)

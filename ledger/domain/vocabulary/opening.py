@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 
 import attrs
@@ -33,8 +34,8 @@ def open_draft(entry: Entry, *, observe: bool = False) -> Draft:
     if entry.type != AgreementOpened.TYPE:
         raise RuleViolation("type", f"expected the agreement to open first, got {entry.type!r}")
     fact = entry.fact
-    ids = [party["id"] for party in fact["parties"]]
-    duplicates = sorted({pid for pid in ids if ids.count(pid) > 1})
+    counts = Counter(party["id"] for party in fact["parties"])  # linear: parties are many
+    duplicates = sorted(pid for pid, count in counts.items() if count > 1)
     if duplicates:
         raise RuleViolation("parties", f"expected distinct party ids, got {duplicates[0]!r} twice")
     draft = Draft(
