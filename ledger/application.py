@@ -53,9 +53,10 @@ from ledger.errors import (
     ReadModelMismatch,
     ReadModelWarning,
     StoreError,
+    shown,
 )
 from ledger.readmodel.model import ReadModel
-from ledger.readmodel.sql import Tables, View
+from ledger.readmodel.sql import Idempotent, Tables, View
 
 if TYPE_CHECKING:  # imported where used, so a command loads only what it needs
     from ledger.adapters.files import AmendmentFile
@@ -156,11 +157,13 @@ class Moved:
 
 @attrs.frozen
 class Appended:
-    """An event an append recorded: its id and recording time."""
+    """An event an append recorded: its id and recording time (``already``: recorded by
+    an earlier append with the same idempotency key; nothing was written this time)."""
 
     id: str
     recorded_at: datetime
     fact: Fact
+    already: bool = False
 
 
 class Ledger:
@@ -781,25 +784,45 @@ class Ledger:
         *,
         agreement: str | None = None,
         progress: Progress | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Appended]:
         """Record ``facts`` atomically: all of them, or none if any breaks a rule.
 
         A batch that starts with ``agreement_opened`` creates its agreement. When
         another writer appends first, the batch is checked again against the new
         timeline and retried. ``progress`` hears of the checking and the writing.
+
+        With an ``idempotency_key``, the key is stored with the append, in its
+        transaction: a retry with the same key and the same events writes nothing and
+        returns the events recorded the first time (``Appended.already``); the same key
+        with other events is refused (``InputError``).
         """
+        from ledger.adapters.files import parse_idempotency_key
+
         report = progress or _silent
         if not facts:
             raise InputError("expected at least one event to append, got none")
         name = _agreement_named(facts, agreement)
         label = self.resolve(None) if name is None else name
         plain = [unstructure_fact(fact) for fact in facts]
+        key = None
+        if idempotency_key is not None:
+            key = parse_idempotency_key(idempotency_key, "--idempotency-key")
+        content = _content_digest(label, plain)
         deadline = time.monotonic() + RETRY_SECONDS
         attempt = 0
         while True:
             try:
                 with self._turn(agreement_uuid(label)):
+                    if key is not None:
+                        done = self._store(partial(self._read.tables.idempotent, key))
+                        if done is not None:
+                            return _retried(done, label, content, facts)
                     new, write = self._prepared(label, facts, plain, report)
+                    if key is not None:
+                        write = attrs.evolve(
+                            write, idempotency=_idempotent(key, content, label, new)
+                        )
                     report("writing", 0, len(new))
                     # The library's event store writes them: mapped rows, one transaction.
                     signed = self._signed(label, new)
@@ -870,9 +893,11 @@ class Ledger:
         agreement: str | None = None,
         stdin_text: str | None = None,
         progress: Progress | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Appended]:
         """Append the events of an amendment file (``-``: standard input); ``progress``
-        hears of the reading, the checking and the writing."""
+        hears of the reading, the checking and the writing. The idempotency key is the
+        file's own (``idempotency_key:``) or ``idempotency_key`` (see ``append``)."""
         from ledger.adapters.files import read_file
 
         report = progress or _silent
@@ -880,6 +905,15 @@ class Ledger:
         file = read_file(name, stdin_text)
         report("reading the file", len(file.events), len(file.events))
         label = name if name != "-" else "<stdin>"
+        if idempotency_key is not None:
+            given = file.idempotency_key
+            if given is not None and given != idempotency_key:
+                raise FileError(
+                    label,
+                    f"idempotency_key: expected {shown(idempotency_key)} (from "
+                    f"--idempotency-key), got {shown(given)}",
+                )
+            file = attrs.evolve(file, idempotency_key=idempotency_key)
         return self._append_document(file, label, agreement, report)
 
     def load_example(
@@ -928,7 +962,12 @@ class Ledger:
                 f"agreement: expected {agreement!r} (from --agreement), got {file.agreement!r}",
             )
         try:
-            return self.append(file.events, agreement=file.agreement or agreement, progress=report)
+            return self.append(
+                file.events,
+                agreement=file.agreement or agreement,
+                progress=report,
+                idempotency_key=file.idempotency_key,
+            )
         except (InvalidField, AgreementNotFound, AgreementExists) as error:
             raise FileError(name, str(error)) from None
 
@@ -1211,6 +1250,43 @@ def _counted(
         report(stage, done, done if total is None else max(total, done))
 
     return counting
+
+
+def _content_digest(agreement: str, plain: Sequence[dict[str, Any]]) -> str:
+    """What an idempotency key vouches for: the agreement and its events, as stored."""
+    return chain.link_content(chain.GENESIS, {"agreement": agreement, "events": list(plain)})
+
+
+def _idempotent(key: str, content: str, agreement: str, new: Sequence[Recorded]) -> Idempotent:
+    first, last = new[0], new[-1]
+    return Idempotent(
+        key=key,
+        content=content,
+        agreement=agreement,
+        first_version=first.originator_version,
+        last_version=last.originator_version,
+        recorded_at=last.timestamp,
+    )
+
+
+def _retried(
+    done: Idempotent, agreement: str, content: str, facts: Sequence[Fact]
+) -> list[Appended]:
+    """The events an earlier append with the same key recorded, if it appended these."""
+    first = event_id(done.agreement, done.first_version)
+    last = event_id(done.agreement, done.last_version)
+    if done.content != content or done.agreement != agreement:
+        raise InputError(
+            f"--idempotency-key: {shown(done.key)} was used for other events ({first} … "
+            f"{last}, recorded {done.recorded_at.isoformat()}); nothing written — use a new "
+            "key for new events"
+        )
+    return [
+        Appended(event_id(agreement, version), done.recorded_at, fact, already=True)
+        for version, fact in zip(
+            range(done.first_version, done.last_version + 1), facts, strict=True
+        )
+    ]
 
 
 def _agreement_named(facts: Sequence[Fact], agreement: str | None) -> str | None:

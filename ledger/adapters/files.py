@@ -153,6 +153,7 @@ class AmendmentFile:
 
     agreement: str | None
     events: tuple[Fact, ...]
+    idempotency_key: str | None = None
 
     def to_plain(self) -> dict[str, Any]:
         """The file's plain form, as written to YAML or JSON."""
@@ -162,7 +163,10 @@ class AmendmentFile:
             if isinstance(fact, AgreementOpened) and fact.agreement == self.agreement:
                 del plain["agreement"]
             events.append(plain)
-        return {"agreement": self.agreement, "events": events}
+        document: dict[str, Any] = {"agreement": self.agreement, "events": events}
+        if self.idempotency_key is not None:
+            document["idempotency_key"] = self.idempotency_key
+        return document
 
 
 def read_file(name: str, stdin_text: str | None = None) -> AmendmentFile:
@@ -263,12 +267,17 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
 def parse_document(document: object) -> AmendmentFile:
     """The events of a loaded document: ``{agreement, events}`` or a bare list of events."""
     agreement: str | None = None
+    key: str | None = None
     if isinstance(document, Mapping):
-        unknown = sorted(str(key) for key in document if key not in ("agreement", "events"))
+        unknown = sorted(str(k) for k in document if k not in _DOCUMENT_FIELDS)
         if unknown:
-            raise InvalidField(unknown[0], "unknown field (expected agreement, events)")
+            raise InvalidField(
+                unknown[0], f"unknown field (expected {', '.join(_DOCUMENT_FIELDS)})"
+            )
         if "agreement" in document and document["agreement"] is not None:
             agreement = parse_slug(document["agreement"], "agreement")
+        if document.get("idempotency_key") is not None:
+            key = parse_idempotency_key(document["idempotency_key"], "idempotency_key")
         events = document.get("events")
     else:
         events = document
@@ -277,8 +286,24 @@ def parse_document(document: object) -> AmendmentFile:
     if not events:
         raise InvalidField("events", "expected at least one event, got none")
     return AmendmentFile(
-        agreement, tuple(_event(raw, agreement, n) for n, raw in enumerate(events, 1))
+        agreement, tuple(_event(raw, agreement, n) for n, raw in enumerate(events, 1)), key
     )
+
+
+_DOCUMENT_FIELDS = ("agreement", "events", "idempotency_key")
+MAX_KEY = 200  # characters of an idempotency key: a UUID, a job's name and date
+
+
+def parse_idempotency_key(value: object, field: str) -> str:
+    """An idempotency key: text of 1 to 200 printable characters."""
+    if not isinstance(value, str):
+        raise InvalidField(field, f"expected text, got {_kind(value)}")
+    if not value.strip() or len(value) > MAX_KEY or not value.isprintable():
+        raise InvalidField(
+            field,
+            f"expected 1 to {MAX_KEY} printable characters, got {shown(value)}",
+        )
+    return value
 
 
 _OPENED = "agreement_opened"

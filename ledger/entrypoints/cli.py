@@ -352,16 +352,25 @@ def replay(
 @cli.command(
     short_help="Append the events of a YAML or JSON file, atomically.",
     epilog=_examples(
-        "ledger append examples/amendments/2020.yaml",
+        "ledger append docs/examples/amendments/2020.yaml",
         "ledger append events.json --agreement acme-globex",
+        "ledger append events.yaml --idempotency-key payroll-2026-11   # safe to retry",
         "generate-events | ledger append -",
     ),
 )
 @click.argument("file")
 @_agreement
+@click.option(
+    "--idempotency-key",
+    metavar="KEY",
+    help="Retry safely: a key already used for the same events writes nothing and says "
+    "so; for other events, it is refused (or the file's own idempotency_key:).",
+)
 @_global_options
 @click.pass_context
-def append(ctx: click.Context, file: str, agreement: str | None) -> None:
+def append(
+    ctx: click.Context, file: str, agreement: str | None, idempotency_key: str | None
+) -> None:
     """Append the events of a YAML or JSON file (- for standard input), atomically."""
     from ledger.application import write_to
 
@@ -369,8 +378,17 @@ def append(ctx: click.Context, file: str, agreement: str | None) -> None:
     with _progress() as progress:
         appended = write_to(
             ctx.obj["store"],
-            lambda ledger: ledger.append_file(file, agreement=agreement, progress=progress),
+            lambda ledger: ledger.append_file(
+                file, agreement=agreement, progress=progress, idempotency_key=idempotency_key
+            ),
         )
+    if appended and appended[0].already:
+        click.echo(
+            f"Already appended with this idempotency key: {plural(len(appended), 'event')} "
+            f"({_ids(appended)}), recorded {appended[0].recorded_at.isoformat()}; "
+            "nothing written"
+        )
+        return
     click.echo(f"Appended {plural(len(appended), 'event')} ({_ids(appended)}){_took(started)}")
 
 

@@ -160,6 +160,19 @@ def row_seal(aggregate_id: uuid.UUID, row: Row, digest: str) -> str:
 
 
 @attrs.frozen
+class Idempotent:
+    """An append made with an idempotency key: the key, a digest of what was appended,
+    and where it went."""
+
+    key: str
+    content: str
+    agreement: str
+    first_version: int
+    last_version: int
+    recorded_at: datetime
+
+
+@attrs.frozen
 class ReadModelWrite:
     """What one append changes in the read model, besides its events."""
 
@@ -173,6 +186,7 @@ class ReadModelWrite:
     first: int  # the append's first version: superseded checkpoints hold before it
     checkpoints: Sequence[tuple[date, bytes]]
     versions: Reconciled  # the bitemporal tables' rows it closes and opens
+    idempotency: Idempotent | None = None  # the append's idempotency key, if it has one
 
     @property
     def last(self) -> int:
@@ -240,7 +254,8 @@ class Tables:
         ]
 
     def durable_statements(self) -> list[str]:
-        """The table that is not part of the read model (never dropped): signed heads."""
+        """The tables that are not part of the read model (never dropped, since the events
+        do not hold what they hold): signed heads, and the appends' idempotency keys."""
         ident = "uuid" if self.postgres else "TEXT"
         big = "bigint" if self.postgres else "INTEGER"
         return [
@@ -249,7 +264,13 @@ class Tables:
                 f"version {big}, digest TEXT NOT NULL, recorded_at TEXT NOT NULL, "
                 "key_id TEXT NOT NULL, signature TEXT NOT NULL, "
                 "PRIMARY KEY (aggregate_id, version))"
-            )
+            ),
+            self.sql(
+                "CREATE TABLE IF NOT EXISTS {t}ledger_idempotency (key TEXT PRIMARY KEY, "
+                f"aggregate_id {ident} NOT NULL, agreement TEXT NOT NULL, "
+                f"content TEXT NOT NULL, first_version {big} NOT NULL, "
+                f"last_version {big} NOT NULL, recorded_at TEXT NOT NULL)"
+            ),
         ]
 
     def stamp_statement(self) -> str:
@@ -395,6 +416,20 @@ class Tables:
             )
         self._thin_superseded(cursor, agg)
         bitemporal.write(self, cursor, agg, view.agreement, view.last_recorded, change.versions)
+        if change.idempotency is not None:
+            done = change.idempotency
+            cursor.execute(
+                self.sql("INSERT INTO {t}ledger_idempotency VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                (
+                    done.key,
+                    agg,
+                    done.agreement,
+                    done.content,
+                    done.first_version,
+                    done.last_version,
+                    done.recorded_at.isoformat(),
+                ),
+            )
 
     def sign(self, cursor: Any, aggregate_id: uuid.UUID, head: SignedHead) -> None:
         """Keep the signature of an append's head, in the transaction that inserts it."""
@@ -481,6 +516,21 @@ class Tables:
         (``ReadModelMismatch`` if a row is not what was written)."""
         rows = self.all("SELECT * FROM {t}ledger_views ORDER BY first_recorded, agreement")
         return [_view(r) for r in rows]
+
+    def idempotent(self, key: str) -> Idempotent | None:
+        """The append made with this idempotency key, if there was one."""
+        rows = self.all("SELECT * FROM {t}ledger_idempotency WHERE key = ?", (key,))
+        if not rows:
+            return None
+        row = rows[0]
+        return Idempotent(
+            key=row["key"],
+            content=row["content"],
+            agreement=row["agreement"],
+            first_version=int(row["first_version"]),
+            last_version=int(row["last_version"]),
+            recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        )
 
     def follows_any(self) -> bool:
         """Whether the read model follows any agreement yet."""
