@@ -11,4 +11,5 @@ scenarios(
     "whatif.feature",
     "termination.feature",
     "public_record.feature",
+    "portfolio.feature",
 )

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 import pytest
@@ -39,6 +39,7 @@ MARKERS = {
     "generic": "scenarios about agreements other than the bundled one",
     "whatif": "scenarios about hypotheses tried without writing them",
     "termination": "scenarios about the end of an agreement",
+    "portfolio": "scenarios that ask across agreements (find, expiring, holdings)",
 }
 
 FEATURE_FILE = pytest.StashKey[Path]()
@@ -82,6 +83,9 @@ class LedgerContext:
     times: dict[str, datetime] = attrs.field(factory=dict)
     hypothesis: WhatIf | None = None
     before_hypothesis: Snapshot = ()
+    # The last question asked across agreements, and its answer.
+    asked: str = ""
+    answer: Any = None
 
     def path(self, relative: str) -> Path:
         """``relative`` to the feature file's directory (the working directory if unknown)."""

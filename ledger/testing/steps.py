@@ -933,3 +933,162 @@ def _history_entry(context: LedgerContext, event: str) -> HistoryEntry:
     if found is None:
         fail(f"expected an event {event} in the history, got {_entries(entries)}")
     return found
+
+
+# -- Across agreements -----------------------------------------------------------
+
+
+def _asked(
+    context: LedgerContext, question: str, label: str | None, ask: Callable[..., Any]
+) -> None:
+    context.settled()
+    known_at = context.noted(label) if label is not None else None
+    context.asked = question + (f" as known at {label!r}" if label else "")
+    try:
+        context.answer = ask(known_at)
+    except LedgerError as error:
+        fail(f"expected an answer to {context.asked}, but the ledger refused: {error}")
+
+
+def _answer(context: LedgerContext, kind: type[Any]) -> Any:
+    if not isinstance(context.answer, kind):
+        fail("expected a question asked first (a `When I find …` or `When I ask …` step)")
+    return context.answer
+
+
+@when(
+    step_re(
+        f'I find the agreements with an? "{{kind}}" clause in force on {DAY}'
+        '(?: where "{conditions}")?(?: as known at "{label}")?'
+    ),
+    converters=AS_DATE,
+)
+def found_across(
+    ledger_context: LedgerContext,
+    kind: str,
+    day: date,
+    conditions: str | None,
+    label: str | None,
+) -> None:
+    """Ask every agreement at once (``Ledger.find``); conditions are ``--term`` texts,
+    separated by commas (``rate>10, exclusive=true``)."""
+    terms = [c.strip() for c in conditions.split(",")] if conditions else []
+    _asked(
+        ledger_context,
+        f"which agreements had a {kind!r} clause in force on {day} where {terms}",
+        label,
+        lambda known_at: ledger_context.ledger.find(kind, on=day, terms=terms, known_at=known_at),
+    )
+
+
+@then(step_re('the agreements found are "{ids}"'))
+def agreements_found(ledger_context: LedgerContext, ids: str) -> None:
+    """The agreements the last ``find`` named (each once, in any order)."""
+    clauses = _answer(ledger_context, list)
+    got = sorted({clause.agreement for clause in clauses})
+    expected = sorted(i.strip() for i in ids.split(",") if i.strip())
+    if got != expected:
+        shown = "; ".join(f"{c.agreement}: {c.clause_id}" for c in clauses) or "none"
+        fail(f"expected {expected} for {ledger_context.asked}, got {got} ({shown})")
+
+
+@then("no agreement is found")
+def nothing_found(ledger_context: LedgerContext) -> None:
+    """The last ``find`` named no agreement."""
+    agreements_found(ledger_context, "")
+
+
+@when(
+    step_re(
+        rf"I ask which clauses leave force within (?P<days>\d+) days of {DAY}"
+        '(?: as known at "{label}")?'
+    ),
+    converters={**AS_DATE, "days": int},
+)
+def ending_across(ledger_context: LedgerContext, days: int, day: date, label: str | None) -> None:
+    """The renewal calendar across agreements (``Ledger.expiring``)."""
+    _asked(
+        ledger_context,
+        f"which clauses leave force within {days} days of {day}",
+        label,
+        lambda known_at: ledger_context.ledger.expiring(within=days, on=day, known_at=known_at),
+    )
+
+
+@then(
+    step_re(
+        f'clause "{{clause}}" of "{{agreement}}" leaves force on {DAY} '
+        r"\((?P<why>until|removed|terminated)\)"
+    ),
+    converters=AS_DATE,
+)
+def leaves_force(
+    ledger_context: LedgerContext, clause: str, agreement: str, day: date, why: str
+) -> None:
+    """A clause's last day in force, and why, among the last calendar's."""
+    endings = _answer(ledger_context, list)
+    said = [(e.clause.agreement, e.clause.clause_id, e.last_day, e.why) for e in endings]
+    if (agreement, clause, day, why) not in said:
+        shown = "; ".join(f"{a}: {c} on {d} ({w})" for a, c, d, w in said) or "none"
+        fail(f"expected {clause!r} of {agreement!r} to leave force on {day} ({why}), got {shown}")
+
+
+@then("no clause leaves force")
+def none_leaves_force(ledger_context: LedgerContext) -> None:
+    """The last calendar is empty."""
+    endings = _answer(ledger_context, list)
+    if endings:
+        shown = "; ".join(f"{e.clause.agreement}: {e.clause.clause_id}" for e in endings)
+        fail(f"expected no clause to leave force for {ledger_context.asked}, got {shown}")
+
+
+@when(
+    step_re(f'I ask what "{{party}}" holds on {DAY}(?: as known at "{{label}}")?'),
+    converters=AS_DATE,
+)
+def held_across(ledger_context: LedgerContext, party: str, day: date, label: str | None) -> None:
+    """A party's stakes and investments across agreements (``Ledger.holdings``)."""
+    _asked(
+        ledger_context,
+        f"what {party!r} holds on {day}",
+        label,
+        lambda known_at: ledger_context.ledger.holdings(party, on=day, known_at=known_at),
+    )
+
+
+@then(
+    step_re(
+        r'across agreements, "{party}" holds (?P<percent>\d+(?:\.\d+)?)% of "{entity}" '
+        'under "{agreement}"'
+    )
+)
+def holds_across(
+    ledger_context: LedgerContext, party: str, percent: str, entity: str, agreement: str
+) -> None:
+    """A stake among the last holdings."""
+    from ledger.domain.portfolio import Holdings
+
+    held = _answer(ledger_context, Holdings)
+    said = [(s.holder, s.entity, s.agreement, s.percent) for s in held.stakes]
+    if (party, entity, agreement, Decimal(percent)) not in said:
+        shown = "; ".join(f"{e} {format_decimal(p)}% under {a}" for _, e, a, p in said) or "none"
+        fail(
+            f"expected {party!r} to hold {percent}% of {entity!r} under {agreement!r}, got {shown}"
+        )
+
+
+@then(
+    step_re(
+        r'across agreements, "{party}" has invested (?P<amount>\d+(?:\.\d+)?) '
+        r"(?P<currency>[A-Z]{3}) in all"
+    )
+)
+def invested_across(ledger_context: LedgerContext, party: str, amount: str, currency: str) -> None:
+    """A party's investments in one currency, summed over every agreement."""
+    from ledger.domain.portfolio import Holdings
+
+    held = _answer(ledger_context, Holdings)
+    got = held.totals.get(currency, Decimal(0))
+    if got != Decimal(amount):
+        shown = ", ".join(f"{format_decimal(v)} {c}" for c, v in held.totals.items()) or "nothing"
+        fail(f"expected {party!r} to have invested {amount} {currency} in all, got {shown}")
