@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -280,18 +281,13 @@ def agreements(ctx: click.Context, as_json: bool, as_csv: bool, compact: bool) -
     """The agreements in the store: id, title, opened on, events, last recorded."""
     _one_format(as_json, as_csv)
     views = _ledger(ctx).views()
-    if as_json:
-        from ledger.presentation.shapes import agreements_json
-
-        _print_json(agreements_json(views))
-    elif as_csv:
-        from ledger.presentation.sheets import agreements_rows
-
-        _print_csv(agreements_rows(views))
-    else:
-        from ledger.presentation.tables import console, show_agreements
-
-        show_agreements(views, console(), compact=compact)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.agreements_json(views),
+        lambda sheets: sheets.agreements_rows(views),
+        lambda tables, out: tables.show_agreements(views, out, compact=compact),
+    )
 
 
 @cli.command(
@@ -335,18 +331,13 @@ def replay(
     """The effective agreement and ownership on a date."""
     _one_format(as_json, as_csv)
     state = _ledger(ctx).state_at(as_of, known_at=known_at, agreement=agreement)
-    if as_json:
-        from ledger.presentation.shapes import state_json
-
-        _print_json(state_json(state))
-    elif as_csv:
-        from ledger.presentation.sheets import state_rows
-
-        _print_csv(state_rows(state, table))
-    else:
-        from ledger.presentation.tables import console, show_state
-
-        show_state(state, console(), compact=compact, show_all=show_all)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.state_json(state),
+        lambda sheets: sheets.state_rows(state, table),
+        lambda tables, out: tables.show_state(state, out, compact=compact, show_all=show_all),
+    )
 
 
 @cli.command(
@@ -451,19 +442,14 @@ def history(
     entries = _ledger(ctx).history(
         agreement=agreement, known_at=known_at, start=start, end=end, kinds=kinds
     )
-    if as_json:
-        from ledger.presentation.shapes import history_json
-
-        _print_json(history_json(entries))
-    elif as_csv:
-        from ledger.presentation.sheets import history_rows
-
-        _print_csv(history_rows(entries))
-    else:
-        from ledger.presentation.tables import console, show_history
-
-        nothing = _no_events(start, end, kinds, known_at)
-        show_history(entries, console(), compact=compact, nothing=nothing)
+    nothing = _no_events(start, end, kinds, known_at)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.history_json(entries),
+        lambda sheets: sheets.history_rows(entries),
+        lambda tables, out: tables.show_history(entries, out, compact=compact, nothing=nothing),
+    )
 
 
 def _no_events(
@@ -733,18 +719,13 @@ def _show_clause(
     life, facts = ledger.clause_life(clause_id, as_of=as_of, known_at=known, agreement=name)
     if not life.changes:
         _refuse_unknown_clause(ledger, name, clause_id, as_of, known)
-    if as_json:
-        from ledger.presentation.shapes import clause_life_json
-
-        _print_json(clause_life_json(name, life, facts, as_of=as_of, known_at=known))
-    elif as_csv:
-        from ledger.presentation.sheets import clause_life_rows
-
-        _print_csv(clause_life_rows(name, life, facts, as_of=as_of, known_at=known))
-    else:
-        from ledger.presentation.tables import console, show_clause_life
-
-        show_clause_life(name, life, facts, console(), compact=compact)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.clause_life_json(name, life, facts, as_of=as_of, known_at=known),
+        lambda sheets: sheets.clause_life_rows(name, life, facts, as_of=as_of, known_at=known),
+        lambda tables, out: tables.show_clause_life(name, life, facts, out, compact=compact),
+    )
 
 
 def _refuse_unknown_clause(
@@ -940,26 +921,23 @@ def find(
     every --term), across every agreement in the store."""
     _one_format(as_json, as_csv)
     clauses = _ledger(ctx).find(clause_kind, on=on, terms=terms, known_at=known_at)
-    if as_json:
-        from ledger.presentation.shapes import found_json
-
-        _print_json(found_json(clauses, kind=clause_kind, terms=terms, on=on, known_at=known_at))
-    elif as_csv:
-        from ledger.presentation.sheets import found_rows
-
-        _print_csv(found_rows(clauses))
-    else:
-        from ledger.presentation.tables import console, show_found
-
-        show_found(
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.found_json(
+            clauses, kind=clause_kind, terms=terms, on=on, known_at=known_at
+        ),
+        lambda sheets: sheets.found_rows(clauses),
+        lambda tables, out: tables.show_found(
             clauses,
-            console(),
+            out,
             kind=clause_kind,
             terms=terms,
             on=on,
             known_at=known_at,
             compact=compact,
-        )
+        ),
+    )
 
 
 @cli.command(
@@ -998,18 +976,15 @@ def expiring(
     days after it: their until, a removal or the agreement's termination; soonest first."""
     _one_format(as_json, as_csv)
     endings = _ledger(ctx).expiring(within=within, on=on, known_at=known_at)
-    if as_json:
-        from ledger.presentation.shapes import expiring_json
-
-        _print_json(expiring_json(endings, within=within, on=on, known_at=known_at))
-    elif as_csv:
-        from ledger.presentation.sheets import expiring_rows
-
-        _print_csv(expiring_rows(endings))
-    else:
-        from ledger.presentation.tables import console, show_expiring
-
-        show_expiring(endings, console(), within=within, on=on, known_at=known_at, compact=compact)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.expiring_json(endings, within=within, on=on, known_at=known_at),
+        lambda sheets: sheets.expiring_rows(endings),
+        lambda tables, out: tables.show_expiring(
+            endings, out, within=within, on=on, known_at=known_at, compact=compact
+        ),
+    )
 
 
 @cli.command(
@@ -1042,18 +1017,13 @@ def holdings(
     investments totalled per currency."""
     _one_format(as_json, as_csv)
     held = _ledger(ctx).holdings(party, on=on, known_at=known_at)
-    if as_json:
-        from ledger.presentation.shapes import holdings_json
-
-        _print_json(holdings_json(held, known_at=known_at))
-    elif as_csv:
-        from ledger.presentation.sheets import holdings_rows
-
-        _print_csv(holdings_rows(held))
-    else:
-        from ledger.presentation.tables import console, show_holdings
-
-        show_holdings(held, console(), known_at=known_at, compact=compact)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.holdings_json(held, known_at=known_at),
+        lambda sheets: sheets.holdings_rows(held),
+        lambda tables, out: tables.show_holdings(held, out, known_at=known_at, compact=compact),
+    )
 
 
 @cli.command(
@@ -1078,18 +1048,13 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool, compact: bo
     what was in force when, and when it was believed."""
     _one_format(as_json, as_csv)
     answer = _ledger(ctx).sql(query)
-    if as_json:
-        from ledger.presentation.shapes import answer_json
-
-        _print_json(answer_json(answer))
-    elif as_csv:
-        from ledger.presentation.sheets import answer_rows
-
-        _print_csv(answer_rows(answer))
-    else:
-        from ledger.presentation.tables import console, show_answer
-
-        show_answer(answer, console(), compact=compact)
+    _print_answer(
+        as_json,
+        as_csv,
+        lambda shapes: shapes.answer_json(answer),
+        lambda sheets: sheets.answer_rows(answer),
+        lambda tables, out: tables.show_answer(answer, out, compact=compact),
+    )
 
 
 @cli.command(
@@ -1290,6 +1255,29 @@ def _moved(done: str, moved: Moved, where: str) -> str:
     of = f"{len(moved.agreements)} agreement" + ("s" if len(moved.agreements) != 1 else "")
     names = f" ({', '.join(moved.agreements)})" if moved.agreements else ""
     return f"{done} {count} of {of}{names} {where}"
+
+
+def _print_answer(
+    as_json: bool,
+    as_csv: bool,
+    json_of: Callable[[ModuleType], object],
+    rows_of: Callable[[ModuleType], Any],
+    show: Callable[[ModuleType, Any], None],
+) -> None:
+    """Print an answer as JSON, CSV or a table: each callable is given its presentation
+    module (shapes, sheets or tables), imported only when its format is asked for."""
+    if as_json:
+        from ledger.presentation import shapes
+
+        _print_json(json_of(shapes))
+    elif as_csv:
+        from ledger.presentation import sheets
+
+        _print_csv(rows_of(sheets))
+    else:
+        from ledger.presentation import tables
+
+        show(tables, tables.console())
 
 
 def _print_json(data: object) -> None:

@@ -19,17 +19,24 @@ from ledger.readmodel.sql import Tables
 _ON_AND_KNOWN = "valid_from <= ? AND valid_to > ? AND recorded_from <= ? AND recorded_to > ?"
 
 
-def _on(day: date, known_at: datetime) -> tuple[str, str, str, str]:
+def _believed_on(
+    tables: Tables, table: str, column: str, value: str, on: date, known_at: datetime, order: str
+) -> list[Any]:
+    """The rows of ``table`` whose ``column`` is ``value``, valid on ``on`` and believed
+    at ``known_at``, in every agreement, by ``order``."""
     at = moment_text(known_at)
-    return day.isoformat(), day.isoformat(), at, at
+    return tables.all(
+        # The table and column names are this module's own, never input.
+        f"SELECT * FROM {{t}}{table} WHERE {column} = ? AND {_ON_AND_KNOWN} "  # noqa: S608
+        f"ORDER BY {order}",
+        (value, on.isoformat(), on.isoformat(), at, at),
+    )
 
 
 def clauses_of_kind(tables: Tables, kind: str, on: date, known_at: datetime) -> list[ClauseOn]:
     """The clauses of ``kind`` in force on ``on`` in every agreement, as known then."""
-    rows = tables.all(
-        f"SELECT * FROM {{t}}clause_versions WHERE kind = ? AND {_ON_AND_KNOWN} "  # noqa: S608
-        "ORDER BY agreement, clause_id",
-        (kind, *_on(on, known_at)),
+    rows = _believed_on(
+        tables, "clause_versions", "kind", kind, on, known_at, "agreement, clause_id"
     )
     return [_clause(row) for row in rows]
 
@@ -80,10 +87,8 @@ def _terminations(tables: Tables, agreements: Iterable[str], at: str) -> set[tup
 
 def stakes_of(tables: Tables, holder: str, on: date, known_at: datetime) -> list[StakeHeld]:
     """``holder``'s stakes on ``on`` in every agreement, as known at ``known_at``."""
-    rows = tables.all(
-        f"SELECT * FROM {{t}}stake_versions WHERE holder = ? AND {_ON_AND_KNOWN} "  # noqa: S608
-        "ORDER BY agreement, entity",
-        (holder, *_on(on, known_at)),
+    rows = _believed_on(
+        tables, "stake_versions", "holder", holder, on, known_at, "agreement, entity"
     )
     return [
         StakeHeld(
@@ -101,10 +106,14 @@ def stakes_of(tables: Tables, holder: str, on: date, known_at: datetime) -> list
 
 def invested_by(tables: Tables, investor: str, on: date, known_at: datetime) -> list[Invested]:
     """What ``investor`` had invested by ``on``, per agreement, recipient and currency."""
-    rows = tables.all(
-        f"SELECT * FROM {{t}}investment_totals WHERE investor = ? AND {_ON_AND_KNOWN} "  # noqa: S608
-        "ORDER BY agreement, recipient, currency",
-        (investor, *_on(on, known_at)),
+    rows = _believed_on(
+        tables,
+        "investment_totals",
+        "investor",
+        investor,
+        on,
+        known_at,
+        "agreement, recipient, currency",
     )
     return [
         Invested(
