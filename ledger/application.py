@@ -978,7 +978,7 @@ class Ledger:
         out: IO[bytes],
         *,
         agreement: str | None = None,
-        progress: Callable[[str, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> Moved:
         """Write the log of every agreement (or of ``agreement``) to ``out`` in the
         self-describing format of ``ledger.adapters.moving``, a page of events at a time.
@@ -1000,13 +1000,13 @@ class Ledger:
                 previous = last.digest
                 events += 1
                 if progress is not None and events % PROGRESS_EVERY == 0:
-                    progress("exported", events)
+                    progress("exporting", events, None)
             if last is None:  # pragma: no cover - an opening row was found for it
                 raise IntegrityFailure(f"{name}: its opening was found but not its events")
             out.write(moving.head_line(name, last))
         out.write(moving.end_line(len(names), events))
         if progress is not None:
-            progress("exported", events)
+            progress("exporting", events, None)
         return Moved(tuple(name for name, _ in names), events)
 
     def _exported(self, agreement: str | None) -> list[tuple[str, uuid.UUID]]:
@@ -1047,7 +1047,7 @@ class Ledger:
         source: IO[bytes],
         name: str,
         *,
-        progress: Callable[[str, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> Moved:
         """Load a file ``export`` wrote (``source``, seekable; ``name`` for messages)
         into this store, which must hold none of its agreements: ids, recording times and
@@ -1063,7 +1063,7 @@ class Ledger:
         The file is read a line at a time, and memory holds one agreement's log at a time
         (its rules need all of it), plus the last agreement's, kept checked for writing.
         A file of several agreements is read twice: the others are checked again as they
-        are written. ``progress`` is called with (stage, events so far).
+        are written. ``progress`` hears of the checking and the writing (see ``Progress``).
         """
         from ledger.adapters.moving import LogReader, per_agreement
 
@@ -1078,10 +1078,11 @@ class Ledger:
             last = self._checked(events, name)
             del events  # its rows are all that is kept
             if progress is not None:
-                progress("checked", verified.events)
+                progress("checking the file", verified.events, None)
         agreements = tuple(verified.agreements)
         if last is None:
             return Moved((), 0)
+        total = verified.events
         source.seek(0)
         again = per_agreement(LogReader(source, name), stop_at=agreements[-1])
         written = 0
@@ -1090,10 +1091,10 @@ class Ledger:
                 agreement, *self._checked(events, name), agreements[:index]
             )
             if progress is not None:
-                progress("written", written)
+                progress("writing", written, total)
         written += self._write_imported(agreements[-1], *last, agreements[:-1])
         if progress is not None:
-            progress("written", written)
+            progress("writing", written, total)
         return Moved(agreements, written)
 
     def _checked(

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from conftest import cli_environment, ledger_command
 
@@ -417,21 +418,9 @@ class TestGlobalOptions:
         assert "Traceback" in run.err
 
     def test_help_says_so_and_gives_examples(self, run: Run) -> None:
-        """Every command's help lists --store and has examples; --kind lists its values."""
-        for command in (
-            ["init"],
-            ["agreements"],
-            ["replay"],
-            ["append"],
-            ["history"],
-            ["diff"],
-            ["whatif"],
-            ["show", "clause"],
-            ["verify"],
-            ["head"],
-            ["key", "new"],
-            ["serve"],
-        ):
+        """Every command's help (every one the CLI has, found by walking it) lists --store
+        and has examples; --kind lists its values."""
+        for command in every_command():
             text = run(*command, "--help")
             assert re.search(r"Examples:\n +ledger ", text), command
             assert "--store" in text, command
@@ -502,3 +491,18 @@ def test_shell_completion() -> None:
         check=False,
     )
     assert "governance" in done.stdout
+
+
+def every_command(
+    group: click.Group | None = None, prefix: tuple[str, ...] = ()
+) -> list[list[str]]:
+    """The path of every command the CLI has, subcommands of groups included."""
+    from ledger.entrypoints.cli import cli
+
+    found = []
+    for name, command in sorted((group or cli).commands.items()):
+        if isinstance(command, click.Group):
+            found += every_command(command, (*prefix, name))
+        else:
+            found.append([*prefix, name])
+    return found

@@ -212,18 +212,20 @@ class TestTheFormat:
         from ledger import application
 
         monkeypatch.setattr(application, "PROGRESS_EVERY", 2)
-        seen: list[tuple[str, int]] = []
+        seen: list[tuple[str, int, int | None]] = []
+
+        def note(stage: str, done: int, total: int | None) -> None:
+            seen.append((stage, done, total))
+
         with Ledger(str(source)) as ledger:
             data = io.BytesIO()
-            ledger.export(data, progress=lambda stage, count: seen.append((stage, count)))
-        assert seen[-1] == ("exported", 8)
-        assert ("exported", 2) in seen
+            ledger.export(data, progress=note)
+        assert seen[-1] == ("exporting", 8, None)
+        assert ("exporting", 2, None) in seen
         with Ledger("memory:") as ledger:
-            ledger.import_log(
-                io.BytesIO(data.getvalue()), "f", progress=lambda s, c: seen.append((s, c))
-            )
-        assert ("checked", 8) in seen
-        assert seen[-1] == ("written", 8)
+            ledger.import_log(io.BytesIO(data.getvalue()), "f", progress=note)
+        assert ("checking the file", 8, None) in seen
+        assert seen[-1] == ("writing", 8, 8)
 
 
 class TestRoundTrips:

@@ -1215,29 +1215,49 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 # -- output --------------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(
+    short_help="Write the log to a self-describing file (a backup, or a move).",
+    epilog=_examples(
+        "ledger export -o backup.ndjson",
+        "ledger export --agreement openai-microsoft > one.ndjson",
+        'ledger --store "postgresql://postgres@127.0.0.1:5432/test" import backup.ndjson',
+    ),
+)
 @click.option(
     "-o", "--output", help="The file to write (default: standard output); replaced only once whole."
 )
 @_agreement
+@_global_options
 @click.pass_context
 def export(ctx: click.Context, output: str | None, agreement: str | None) -> None:
     """Write the log (every agreement, or one) as a self-describing NDJSON file: ids,
     recording times and hash chain as stored, each agreement's head, verified on the way."""
     ledger = _ledger(ctx)
-    if output is None or output == "-":
-        moved = ledger.export(sys.stdout.buffer, agreement=agreement)
-        sys.stdout.buffer.flush()
-        click.echo(_moved("Exported", moved, "to standard output"), err=True)
-        return
-    from ledger.adapters.moving import write_whole
+    started = clock.monotonic()
+    with _progress() as progress:
+        if output is None or output == "-":
+            moved = ledger.export(sys.stdout.buffer, agreement=agreement, progress=progress)
+            sys.stdout.buffer.flush()
+        else:
+            from ledger.adapters.moving import write_whole
 
-    moved = write_whole(output, lambda out: ledger.export(out, agreement=agreement))
-    click.echo(_moved("Exported", moved, f"to {output}"))
+            moved = write_whole(
+                output, lambda out: ledger.export(out, agreement=agreement, progress=progress)
+            )
+    where = "to standard output" if output in (None, "-") else f"to {output}"
+    click.echo(_moved("Exported", moved, where) + _took(started), err=output in (None, "-"))
 
 
-@cli.command("import")
+@cli.command(
+    "import",
+    short_help="Load a file `ledger export` wrote, verified whole first.",
+    epilog=_examples(
+        "ledger --store copy.sqlite import backup.ndjson",
+        "ledger export | ledger --store copy.sqlite import -",
+    ),
+)
 @click.argument("file")
+@_global_options
 @click.pass_context
 def import_(ctx: click.Context, file: str) -> None:
     """Load a file `ledger export` wrote (- for standard input) into a store that holds
@@ -1245,16 +1265,18 @@ def import_(ctx: click.Context, file: str) -> None:
     from ledger.adapters.moving import opened_binary
     from ledger.application import write_to
 
-    with opened_binary(file) as source:
-        moved = write_to(ctx.obj["store"], lambda ledger: ledger.import_log(source, file))
-    click.echo(_moved("Imported", moved, f"from {file}"))
+    started = clock.monotonic()
+    with opened_binary(file) as source, _progress() as progress:
+        moved = write_to(
+            ctx.obj["store"], lambda ledger: ledger.import_log(source, file, progress=progress)
+        )
+    click.echo(_moved("Imported", moved, f"from {file}") + _took(started))
 
 
 def _moved(done: str, moved: Moved, where: str) -> str:
-    count = f"{moved.events} event" + ("s" if moved.events != 1 else "")
-    of = f"{len(moved.agreements)} agreement" + ("s" if len(moved.agreements) != 1 else "")
     names = f" ({', '.join(moved.agreements)})" if moved.agreements else ""
-    return f"{done} {count} of {of}{names} {where}"
+    agreements = plural(len(moved.agreements), "agreement")
+    return f"{done} {plural(moved.events, 'event')} of {agreements}{names} {where}"
 
 
 def _print_answer(
