@@ -29,10 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
+from common import postgres_schema
 from synthetic import AGREEMENT, synthetic
 
 HERE = Path(__file__).resolve().parent
@@ -69,22 +69,6 @@ def timed(*args: str) -> dict[str, Any]:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
 
 
-def fresh_schema(server: str) -> tuple[str, str]:
-    import psycopg
-
-    schema = f"bench_moving_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{server}?schema={schema}", schema
-
-
-def drop_schema(server: str, schema: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def measure(n: int, folder: Path, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
     source = folder / f"source-{n}.sqlite"
     print(f"  building a store of {n:,} events …", file=sys.stderr, flush=True)
@@ -102,13 +86,10 @@ def measure(n: int, folder: Path, postgres: str | None) -> list[tuple[str, dict[
     timed("--store", str(target), "export", "-o", str(again))
     rows[-1][1]["same"] = again.read_bytes() == exported.read_bytes()
     if postgres:
-        url, schema = fresh_schema(postgres)
-        try:
+        with postgres_schema(postgres, "bench_moving") as url:
             rows.append(("import (PostgreSQL)", timed("--store", url, "import", str(exported))))
             rows.append(("export (PostgreSQL)", timed("--store", url, "export", "-o", str(again))))
             rows[-1][1]["same"] = again.read_bytes() == exported.read_bytes()
-        finally:
-            drop_schema(postgres, schema)
     return rows
 
 

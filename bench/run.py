@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from common import APPENDED
 from synthetic import AGREEMENT, MIXES, synthetic
 
 HERE = Path(__file__).resolve().parent
@@ -46,14 +47,6 @@ ASOF_SAMPLES = 100
 YAML_LIMIT = 100_000  # YAML files beyond this take minutes to write, whatever reads them
 BARE_IMPORTS = "import eventsourcing.application, eventsourcing.sqlite, attrs, click"
 INVESTMENT_TOPIC = "contract-ledger/investment"
-APPENDED = {
-    "type": "investment",
-    "investor": "alpha",
-    "recipient": "beta",
-    "amount": {"amount": "1000000", "currency": "USD"},
-    "instrument": "equity",
-    "source": {"citation": "Benchmark append", "confidence": "confirmed"},
-}
 
 
 # -- measuring, in the child --------------------------------------------------------------

@@ -66,7 +66,7 @@ def parse_condition(text: str, kind: ClauseKind) -> TermCondition:
             f"--term: a {kind.value} clause has no term {name!r} ({hint}its terms: "
             f"{', '.join(names)})"
         )
-    if op in _ORDERED and _number(value) is None:
+    if op in _ORDERED and term_number(value) is None:
         raise InputError(f"--term {text}: expected a number after {op!r}, got {value!r}")
     return TermCondition(name, op, value)
 
@@ -89,7 +89,7 @@ def _meets(term: Any, condition: TermCondition) -> bool:
         if wanted not in ("true", "false") or condition.op not in ("=", "!="):
             return False
         return (term == (wanted == "true")) == (condition.op == "=")
-    number, wanted_number = _number(term), _number(condition.value)
+    number, wanted_number = term_number(term), term_number(condition.value)
     if number is not None and wanted_number is not None:
         return _compare(number, condition.op, wanted_number)
     if condition.op in _ORDERED:
@@ -111,7 +111,8 @@ def _compare(left: Decimal, op: str, right: Decimal) -> bool:
     return left >= right
 
 
-def _number(value: Any) -> Decimal | None:
+def term_number(value: Any) -> Decimal | None:
+    """A term's value as the number a condition compares it as, or None when it is none."""
     if isinstance(value, bool) or value is None:
         return None
     try:
