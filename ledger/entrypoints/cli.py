@@ -1095,7 +1095,7 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str
         if ledger.signs
         else "unsigned (configure a signing key to detect rewrites)"
     )
-    saved = f", the log extends the {len(heads)} saved heads" if heads else ""
+    saved = f", the log extends the {plural(len(heads), 'saved head')}" if heads else ""
     rebuilt = "rebuilt and checked" if reindex else "matches them"
     click.echo(
         f"Verified {events}: every chain is intact, {signed}{saved}; "
