@@ -1,5 +1,6 @@
-"""What the benchmarks share: the investment they append, and the stores they make and
-remove (a SQLite file in a temporary folder; a PostgreSQL schema of its own)."""
+"""What the benchmarks share: the investment they append, the stores they make and remove
+(a SQLite file in a temporary folder; a PostgreSQL schema of its own), and a store of one
+synthetic agreement."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+from synthetic import AGREEMENT, synthetic
+
+BATCH = 10_000  # events per append when a store is built
 
 APPENDED = {
     "type": "investment",
@@ -44,3 +49,15 @@ def postgres_schema(server: str, prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(server, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def build(path: Path, n: int) -> None:
+    """A SQLite store at ``path`` holding one synthetic agreement of ``n`` events
+    (``synthetic.py``'s realistic mix), appended in batches of ``BATCH``."""
+    from ledger import Ledger, structure_fact
+
+    events, _ = synthetic(n)
+    facts = [structure_fact(event) for event in events]
+    with Ledger(str(path)) as ledger:
+        for start in range(0, n, BATCH):
+            ledger.append(facts[start : start + BATCH], agreement=AGREEMENT)

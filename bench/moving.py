@@ -32,27 +32,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import postgres_schema
-from synthetic import AGREEMENT, synthetic
+from common import build, postgres_schema
 
 HERE = Path(__file__).resolve().parent
-BATCH = 10_000
 
 
 def ledger_command() -> list[str]:
     script = Path(sys.executable).parent / "ledger"
     return [str(script)] if script.exists() else [sys.executable, "-m", "ledger"]
-
-
-def build(path: Path, n: int) -> None:
-    """A SQLite store holding one synthetic agreement of ``n`` events."""
-    from ledger import Ledger, structure_fact
-
-    events, _ = synthetic(n)
-    facts = [structure_fact(event) for event in events]
-    with Ledger(str(path)) as ledger:
-        for start in range(0, n, BATCH):
-            ledger.append(facts[start : start + BATCH], agreement=AGREEMENT)
 
 
 def timed(*args: str) -> dict[str, Any]:

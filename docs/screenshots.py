@@ -11,19 +11,14 @@ Needs the test extra (``pip install -e '.[test]'``).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 from ledger import Ledger
+from ledger.testing.served import served
 
 IMAGES = Path(__file__).resolve().parent / "images"
 CHROMIUM = "/usr/bin/chromium"
@@ -40,44 +35,14 @@ CHROMIUM_ARGS = [
 PAGES = {"agreement.png": "/agreements/openai-microsoft?as_of=2024-01-01"}
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serve(store: Path):
-    """``ledger --store STORE serve`` on a free port; yields its base URL."""
-    port = free_port()
-    ledger = Path(sys.executable).parent / "ledger"
-    env = {k: v for k, v in os.environ.items() if k != "LEDGER_STORE"}
-    command = [str(ledger), "--store", str(store), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env)  # noqa: S603 - our own console script
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(base + "/", timeout=1),  # noqa: S310 - loopback
-            ):
-                break
-            time.sleep(0.1)
-        else:
-            raise SystemExit("ledger serve did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory:
         store = Path(directory) / "ledger.sqlite"
         with Ledger(str(store)) as ledger:
             ledger.load_example("openai-microsoft")
-        with serve(store) as base, sync_playwright() as playwright:
+        env = {k: v for k, v in os.environ.items() if k != "LEDGER_STORE"}
+        with served(store, env=env) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1100})
             for name, path in PAGES.items():

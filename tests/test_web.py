@@ -32,12 +32,12 @@ from webstore import (
     HOSTILE,
     Store,
     build_store,
-    served,
 )
 
 from ledger import Ledger, StoreError
 from ledger.entrypoints.web import create_app, routes
 from ledger.entrypoints.web.app import CSP, open_read_only
+from ledger.testing.served import served
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 BASE = "http://127.0.0.1"
@@ -664,7 +664,7 @@ class TestServeCommand:
         self, store: Store, ledger_cmd: list[str], cli_env: dict[str, str]
     ) -> None:
         """The real command answers pages and API on 127.0.0.1."""
-        with served(ledger_cmd, cli_env, store.path) as base:
+        with served(store.path, command=ledger_cmd, env=cli_env) as base:
             assert AGREEMENT in httpx.get(base + "/").text
             api = httpx.get(base + f"/api/agreements/{AGREEMENT}/replay?as_of=2024-01-01")
             assert api.json()["agreement"] == AGREEMENT

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pytest
 from conftest import cli_environment, ledger_command
-from webstore import AGREEMENT, EQUITY_SWAP, HOSTILE, IMG, SCRIPT, Store, build_store, served
+from webstore import AGREEMENT, EQUITY_SWAP, HOSTILE, IMG, SCRIPT, Store, build_store
+
+from ledger.testing.served import served
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -82,7 +84,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Store:
 def site(store: Store) -> Iterator[str]:
     """The real ``ledger serve`` over the store; its base URL."""
     digest = store.sha256()
-    with served(ledger_command(), cli_environment(), store.path) as base:
+    with served(store.path, command=ledger_command(), env=cli_environment()) as base:
         yield base
     assert store.sha256() == digest, "the web view changed the store file"
 

@@ -7,17 +7,12 @@ texts are hostile HTML, and a correction (so that the history shows a withdrawal
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
-import httpx
 
 from ledger import Ledger, parse_text
 
@@ -115,47 +110,3 @@ def build_store(path: Path) -> Store:
         for text in (BACKDATED, HOSTILE_GOVERNANCE, HOSTILE_AGREEMENT):
             ledger.append(parse_text(text, "test.yaml").events)
     return Store(path, before)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with contextlib.closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def served(command: list[str], env: dict[str, str], store: Path) -> Iterator[str]:
-    """``ledger --store STORE serve`` on a free port; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [*command, "--store", str(store), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                raise RuntimeError(f"ledger serve exited with {process.returncode}: {output}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(base + "/", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("ledger serve did not answer within 20 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()

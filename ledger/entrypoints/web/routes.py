@@ -36,14 +36,14 @@ from ledger.presentation.shapes import (
 
 LOG = logging.getLogger("ledger.entrypoints.web")
 MAX_UPLOAD = 4 * 1024 * 1024  # bytes of an amendment file to try; real ones are a few KiB
-MAX_ROWS = 2000
+MAX_ROWS = 2000  # events the history page lists (the API lists them all)
 # The framed timeline runs plotly's inline script and styles, so it is sandboxed: its own
 # opaque origin (no access to this server's pages or cookies), framed by them alone.
 FRAMED_CSP = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data:; font-src data:; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'self'; sandbox allow-scripts"
-)  # events the history page lists (the API lists them all)
+)
 Handler = Callable[["Views", Request], Response]
 
 
