@@ -53,6 +53,7 @@ from ledger.errors import (
     ReadModelMismatch,
     ReadModelWarning,
     StoreError,
+    plural,
     shown,
 )
 from ledger.readmodel.model import ReadModel
@@ -673,7 +674,7 @@ class Ledger:
         if not rows:
             raise InputError(
                 f"expected an event of the store, got {event!r}: {agreement!r} has "
-                f"{view.version} events"
+                f"{plural(view.version, 'event')}"
             )
         return self._app.mapper.to_domain_event(rows[0]).recorded_at
 

@@ -13,6 +13,11 @@ MAX_LINE = 500  # characters of one error message, whatever it echoes
 _DEPTH = 3  # levels of a list or mapping that a message shows
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 event``, ``2 events``, ``1,000 events``: a count in a message or a table."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
+
+
 def shown(value: object, limit: int = SHOWN) -> str:
     """A value for an error message, as ``repr`` writes it but never long: text beyond
     ``limit`` characters is cut, with its length (``'abc…' (5,000,000 characters)``), and

@@ -24,7 +24,7 @@ from ledger.domain.events import BY_TOPIC, AgreementOpened
 from ledger.domain.heads import Head, SignedHead
 from ledger.domain.ids import agreement_uuid, event_id
 from ledger.domain.timeline import Recorded
-from ledger.errors import IntegrityFailure
+from ledger.errors import IntegrityFailure, plural
 
 PAGE = 1000
 DAMAGED = "the events themselves are damaged: restore the store (do not rebuild from them)"
@@ -170,7 +170,7 @@ def check_expected(agreement: str, records: Sequence[Recorded], heads: Sequence[
         if head.version > len(records):
             raise IntegrityFailure(
                 f"{agreement}: the saved head is {event_id(agreement, head.version)}, but the "
-                f"log holds {len(records)} events: it was cut — {DAMAGED}"
+                f"log holds {plural(len(records), 'event')}: it was cut — {DAMAGED}"
             )
         record = records[head.version - 1]
         if record.digest != head.digest:
@@ -186,8 +186,8 @@ def check_followed(agreement: str, records: Sequence[Recorded], view: Any) -> No
     were removed: the read model commits with them, so it cannot run ahead)."""
     if view is not None and view.version > len(records):
         raise IntegrityFailure(
-            f"{agreement}: the log holds {len(records)} events, but {view.version} were recorded "
-            f"(the read model followed them): events are missing — {DAMAGED}"
+            f"{agreement}: the log holds {plural(len(records), 'event')}, but {view.version} "
+            f"were recorded (the read model followed them): events are missing — {DAMAGED}"
         )
 
 

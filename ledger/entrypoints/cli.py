@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ledger.entrypoints.moments import BEYOND_THE_CALENDAR, parse_known_at
-from ledger.errors import LedgerError, shown
-from ledger.presentation.words import plural
+from ledger.errors import LedgerError, plural, shown
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -771,7 +770,8 @@ def _refuse_unknown_clause(
 @click.option(
     "--compare-known-at",
     type=MOMENT,
-    help="Draw what was known then as a ghost layer (ISO timestamp or date).",
+    help="Draw what was known then as a ghost layer: an ISO timestamp, a date (its end), "
+    "or an event id (just after it was recorded).",
 )
 @click.option(
     "-o",
@@ -821,7 +821,7 @@ def timeline(
         raise click.FileError(output, hint=error.strerror or str(error)) from None
     click.echo(
         f"Wrote {output} ({_size(len(drawn))}): {picture.agreement} from {picture.start} "
-        f"to {picture.end}, {len(picture.clauses)} clause spans"
+        f"to {picture.end}, {plural(len(picture.clauses), 'clause span')}"
     )
 
 
@@ -1044,7 +1044,7 @@ def holdings(
 @_global_options
 @click.pass_context
 def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool, compact: bool) -> None:
-    """The rows of one read-only SQL query (SELECT, WITH, VALUES) over the store's tables:
+    """The rows of one read-only SQL query (SELECT, WITH, VALUES, TABLE) over the store's tables:
     what was in force when, and when it was believed."""
     _one_format(as_json, as_csv)
     answer = _ledger(ctx).sql(query)
@@ -1074,14 +1074,16 @@ def sql(ctx: click.Context, query: str, as_json: bool, as_csv: bool, compact: bo
 @click.option(
     "--reindex",
     is_flag=True,
-    help="Rebuild the timeline index and checkpoints from the verified events first.",
+    help="Rebuild the read model (index, checkpoints, bitemporal tables) from the verified "
+    "events first.",
 )
 @_global_options
 @click.pass_context
 def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str | None) -> None:
     """Check everything stored: every event against its agreement's hash chain (and no
     event outside one), signed heads (with $LEDGER_VERIFY_KEYS or a signing key), the
-    heads saved in --expect, and then the read model (index, appends, checkpoints)."""
+    heads saved in --expect, and then the read model (index, appends, checkpoints, the
+    bitemporal tables)."""
     from ledger.adapters.headfile import read_heads
 
     started = clock.monotonic()
@@ -1096,10 +1098,10 @@ def verify(ctx: click.Context, agreement: str | None, reindex: bool, expect: str
         else "unsigned (configure a signing key to detect rewrites)"
     )
     saved = f", the log extends the {plural(len(heads), 'saved head')}" if heads else ""
-    rebuilt = "rebuilt and checked" if reindex else "matches them"
+    rebuilt = "was rebuilt from them and checked" if reindex else "matches them"
     click.echo(
         f"Verified {events}: every chain is intact, {signed}{saved}; "
-        f"and so is the index (the read model {rebuilt}){_took(started)}."
+        f"the read model {rebuilt}{_took(started)}."
     )
 
 

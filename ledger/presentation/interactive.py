@@ -20,6 +20,7 @@ import plotly.io as pio
 
 from ledger.domain.spans import Mark, Picture, TalksSpan
 from ledger.domain.values import DatePrecision
+from ledger.errors import plural
 from ledger.presentation.lanes import (
     Bar,
     Bin,
@@ -369,7 +370,7 @@ def _bar_lines(row: ClauseRow, bar: Bar) -> list[str]:
     ended = f" ({span.ended_by})" if span.ended_by else ""
     lines = [f"{span.clause} ({span.kind})", f"in force from {span.since}, {until}{ended}"]
     if span.amendments:
-        lines.append(f"{len(span.amendments)} amendments")
+        lines.append(plural(len(span.amendments), "amendment"))
     return [*lines, "added by:", *mark_lines(span.added)]
 
 
@@ -463,7 +464,7 @@ def _between(bar: Bar) -> str:
 def _talks_lines(talks: TalksSpan) -> list[str]:
     until = f"to {talks.end}" if talks.end else "still open"
     lines = [f"{talks.renegotiation}: {talks.status}", f"from {talks.opened.when} {until}"]
-    lines += [f"{len(talks.proposals)} proposals"] if talks.proposals else []
+    lines += [plural(len(talks.proposals), "proposal")] if talks.proposals else []
     if talks.closed:
         lines.append(f"closed: {talks.closed.label} ({talks.closed.event})")
     return [*lines, "opened by:", *mark_lines(talks.opened)]
@@ -507,7 +508,7 @@ def _step_trace(line: StepLine, stop: date) -> Json:
     days = [step.on.isoformat() for step in line.steps] + [_before(stop).isoformat()]
     # Plotting needs floats; the exact decimal stays in the model and in `replay`.
     values = [_number(step.value) for step in steps]
-    extra = [[step.events, step.event] for step in steps]
+    extra = [[plural(step.events, "event"), step.event] for step in steps]
     unit = html.escape(line.unit)
     return {
         "type": "scatter",
@@ -520,7 +521,7 @@ def _step_trace(line: StepLine, stop: date) -> Json:
         "line": {"shape": "hv", "width": 2},
         "hovertemplate": (
             f"{html.escape(line.label)}<br>%{{y:,}} {unit} on %{{x|%Y-%m-%d}}"
-            "<br>the step of %{customdata[0]} events, the last %{customdata[1]}<extra></extra>"
+            "<br>the step of %{customdata[0]}, the last %{customdata[1]}<extra></extra>"
         ),
     }
 

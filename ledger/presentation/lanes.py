@@ -43,6 +43,7 @@ import attrs
 
 from ledger.domain.spans import ClauseSpan, Mark, Picture, Series, Step, TalksSpan
 from ledger.domain.values import DatePrecision
+from ledger.errors import plural
 
 T = TypeVar("T")
 ONE_DAY = timedelta(days=1)
@@ -386,7 +387,7 @@ def _kind_row(
 ) -> ClauseRow:
     clauses = tuple(sorted({span.clause for span in spans}))
     return ClauseRow(
-        label=f"{kind} ({len(clauses)} clauses)",
+        label=f"{kind} ({plural(len(clauses), 'clause')})",
         kind=kind,
         clauses=clauses,
         bars=density(((span.start, span.end) for span in spans), window, limits.buckets),

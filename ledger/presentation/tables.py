@@ -26,8 +26,7 @@ from ledger.domain.codec import unstructure_terms
 from ledger.domain.events import DatedEvent, Fact, summary
 from ledger.domain.state import AgreementState, ClauseState
 from ledger.domain.values import DatePrecision, Money, describe, format_decimal
-from ledger.errors import printable
-from ledger.presentation.words import plural
+from ledger.errors import plural, printable
 
 if TYPE_CHECKING:  # only named in annotations: a replay need not load them
     from ledger.adapters.query import Answer

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from ledger.domain.spans import Mark, Picture
 from ledger.domain.values import format_decimal
+from ledger.errors import plural
 from ledger.presentation.lanes import (
     ONE_DAY,
     Bar,
@@ -36,7 +37,6 @@ from ledger.presentation.lanes import (
     lanes,
     ticks,
 )
-from ledger.presentation.words import plural
 
 _NOTE = 10
 _MIN_BAR = 16

@@ -41,7 +41,7 @@ from ledger.domain.timeline import (
     target,
 )
 from ledger.domain.versions import Changes, Reconciled, Version, reconcile
-from ledger.errors import IntegrityFailure, InvalidField, ReadModelMismatch
+from ledger.errors import IntegrityFailure, InvalidField, ReadModelMismatch, plural
 from ledger.readmodel import bitemporal
 from ledger.readmodel.checkpoints import Keeper, load, spacing
 from ledger.readmodel.sql import (
@@ -143,9 +143,9 @@ class ReadModel:
         if head is None or head.originator_version < view.version:
             found = 0 if head is None else head.originator_version
             raise IntegrityFailure(
-                f"{view.agreement}: the log holds {found} events, but {view.version} were "
-                "recorded (the read model followed them all): events are missing — do not "
-                "rebuild the read model; restore the store, and check it with "
+                f"{view.agreement}: the log holds {plural(found, 'event')}, but "
+                f"{view.version} were recorded (the read model followed them all): events are "
+                "missing — do not rebuild the read model; restore the store, and check it with "
                 "`ledger verify --expect HEADS`"
             )
         if head.originator_version == view.version and head.digest != view.digest:
