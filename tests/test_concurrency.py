@@ -14,10 +14,12 @@ designed to be refused:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import sqlite3
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -210,3 +212,131 @@ def test_eight_processes_on_postgres(postgres_url: str, record_property: Any) ->
     figures = run_writers(postgres_url, workers=8, steps=50)
     record_property("figures", figures)
     print(f"\nPostgreSQL concurrency: {figures}")
+
+
+# -- readers indexing a store at once, and writers whose clocks disagree (issue 11 §4) ----
+
+
+# What a store keeps that is not rebuilt from the events: the events, signed heads, and
+# idempotency keys.
+KEPT = ("stored_events", "contractledger_events", "ledger_signatures", "ledger_idempotency")
+
+
+def drop_read_model(store: str) -> None:
+    """Every table and view of the read model, as in a store from before it."""
+    if store.startswith("postgresql"):
+        import psycopg
+
+        server, schema = store.split("?schema=")
+        with psycopg.connect(server, autocommit=True) as connection:
+            for (table,) in connection.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+                "AND table_type = 'BASE TABLE' AND NOT table_name = ANY(%s)",
+                (schema, list(KEPT)),
+            ).fetchall():
+                connection.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE')
+        return
+    with contextlib.closing(sqlite3.connect(store)) as connection:
+        found = connection.execute(
+            "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC"
+        ).fetchall()
+        for kind, name in (item for item in found if item[1] not in KEPT):
+            connection.execute(f'DROP {kind.upper()} "{name}"')
+        connection.commit()
+
+
+def read_worker(store: str, barrier: Any, results: Any) -> None:
+    """One reader of a store without a read model: its answer, or its error."""
+    barrier.wait(timeout=120)  # then all open the store at once
+    try:
+        with Ledger(store) as ledger:
+            state = ledger.state_at(date(2024, 1, 1))
+            results.put(("ok", [c.id for c in state.clauses_in_force()]))
+    except Exception as error:  # reported, and the test fails
+        results.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+def test_readers_indexing_a_store_at_once_all_answer(durable_store_url: str) -> None:
+    """Four readers arriving together at a store without a read model (one written before
+    it existed) build it once between them and all answer; on PostgreSQL two of them used
+    to collide on the index's primary key (exit 1)."""
+    with Ledger(durable_store_url) as ledger:
+        ledger.load_example("openai-microsoft")
+        expected = [c.id for c in ledger.state_at(date(2024, 1, 1)).clauses_in_force()]
+    drop_read_model(durable_store_url)
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(4)
+    results = context.Queue()
+    readers = [
+        context.Process(target=read_worker, args=(durable_store_url, barrier, results))
+        for _ in range(4)
+    ]
+    for reader in readers:
+        reader.start()
+    answers = [results.get(timeout=240) for _ in readers]
+    for reader in readers:
+        reader.join(timeout=60)
+    assert answers == [("ok", expected)] * 4
+    with Ledger(durable_store_url) as ledger:
+        assert ledger.verify() == 11
+
+
+def test_a_writer_whose_clock_is_behind_records_after_the_last_append(
+    durable_store_url: str,
+) -> None:
+    """Recording times strictly increase along the log whatever a writer's clock says: a
+    writer an hour behind records its append a microsecond after the one before, and
+    verify finds nothing wrong (it used to report a chain mismatch)."""
+    now = datetime.now(UTC)
+    with Ledger(durable_store_url, clock=lambda: now) as ahead:
+        ahead.load_example("openai-microsoft")
+    with Ledger(durable_store_url, clock=lambda: now - timedelta(hours=1)) as behind:
+        for amount in (1, 2):
+            behind.append([microsoft_invests(amount)], agreement="openai-microsoft")
+        entries = sorted(behind.history(), key=lambda entry: entry.version)
+        assert [entry.recorded_at for entry in entries[-3:]] == [
+            now,
+            now + timedelta(microseconds=1),
+            now + timedelta(microseconds=2),
+        ]
+        assert behind.verify() == 13
+
+
+def microsoft_invests(amount: int) -> Any:
+    return structure_fact(
+        {
+            "type": "investment",
+            "effective_on": "2024-01-01",
+            "investor": "microsoft",
+            "recipient": "openai",
+            "amount": {"amount": str(amount), "currency": "USD"},
+            "instrument": "equity",
+            "source": SOURCE,
+        }
+    )
+
+
+@pytest.mark.postgres
+def test_postgres_sessions_prepare_no_statements(postgres_url: str) -> None:
+    """No statement is prepared on the server: psycopg prepares one on its sixth run and
+    trusts the name afterwards, and when a failed insert in a pipeline is swallowed the
+    server never made it — "prepared statement _pg3_N does not exist" (exit 1) in 4 of 7
+    runs of 8 writers. The race is not reproducible on demand; its precondition is."""
+    with Ledger(postgres_url) as ledger:
+        ledger.load_example("openai-microsoft")
+        for amount in range(1, 11):
+            ledger.append([microsoft_invests(amount)], agreement="openai-microsoft")
+            ledger.state_at(date(2024, 1, 1))
+        datastore = ledger._app.recorder.datastore  # the pool the ledger's own turns use
+        with contextlib.ExitStack() as held:
+            sessions = [
+                held.enter_context(datastore.get_connection())
+                for _ in range(datastore.pool.get_stats()["pool_size"])
+            ]  # every session the pool keeps, each with its own prepared statements
+            prepared = [
+                row
+                for session in sessions
+                for row in session.execute("SELECT name FROM pg_prepared_statements")
+            ]
+    assert prepared == []

@@ -43,6 +43,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         # can be opened read-only.
         if self.tables.schema_version(c) == SCHEMA_VERSION:
             return
+        # Building it writes: take the write lock first, then look again. A transaction
+        # that has read cannot wait for another process building it at the same moment
+        # (SQLite refuses that upgrade at once: "database is locked"); BEGIN IMMEDIATE
+        # waits its turn, and then finds the read model built.
+        c.execute("ROLLBACK")
+        c.execute("BEGIN IMMEDIATE")
+        if self.tables.schema_version(c) == SCHEMA_VERSION:
+            return
         for statement in self.tables.drop_statements():
             c.execute(statement)
         super()._create_table(c)
