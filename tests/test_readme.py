@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import attrs
 import pytest
+from conftest import fresh_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -144,14 +145,20 @@ def test_every_shell_block_runs_as_written(clone: Path) -> None:
     assert (clone / "ledger.sqlite").is_file()
 
 
-def test_the_postgresql_blocks_run(clone: Path, postgres_url: str) -> None:
-    """The PostgreSQL blocks, against a fresh schema in place of the README's database."""
+def test_the_postgresql_blocks_run(clone: Path, postgres_server: str) -> None:
+    """The PostgreSQL blocks, each against a fresh schema in place of the README's database
+    (and of the schema it names), after the set-up's store is made."""
     blocks = [b for b in shell_blocks() if b.mark == "postgres"]
     assert blocks
+    setup = next(b for b in shell_blocks() if b.mark == "setup")
+    env = shell_environment(clone.parent)
+    if not (clone / "ledger.sqlite").exists():
+        assert run_block(setup_commands(setup), clone, env).returncode == 0
+    named = re.compile(re.escape(README_POSTGRES_URL) + r"(?:\?schema=\w+)?")
     for block in blocks:
-        assert README_POSTGRES_URL in block.body, block.describe()
-        script = block.body.replace(README_POSTGRES_URL, postgres_url)
-        done = run_block(script, clone, shell_environment(clone.parent))
+        assert named.search(block.body), block.describe()
+        with fresh_schema(postgres_server) as url:
+            done = run_block(named.sub(url, block.body), clone, env)
         assert done.returncode == 0, f"{block.describe()} failed:\n{done.stdout}\n{done.stderr}"
 
 
