@@ -611,6 +611,18 @@ class TestTheCommands:
         assert again.stdout.encode() == backup.read_bytes()
         assert "Exported 8 events" in again.stderr
 
+    def test_a_summary_names_a_few_agreements_and_counts_the_rest(self) -> None:
+        """A portfolio's summary is one short line, not a thousand names."""
+        from ledger.application import Moved
+        from ledger.entrypoints.cli import _moved
+
+        names = tuple(f"deal-{k:05d}" for k in range(1, 1001))
+        line = _moved("Imported", Moved(names, 50_000), "from log.ndjson")
+        assert line == (
+            "Imported 50,000 events of 1,000 agreements (deal-00001, deal-00002, deal-00003, "
+            "deal-00004, deal-00005, … and 995 more) from log.ndjson"
+        )
+
     def test_export_to_standard_output_through_a_pipe(
         self, tmp_path: Path, source: Path, run_cli: Run
     ) -> None:

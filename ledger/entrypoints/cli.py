@@ -1275,8 +1275,14 @@ def import_(ctx: click.Context, file: str) -> None:
     click.echo(_moved("Imported", moved, f"from {file}") + _took(started))
 
 
+NAMED = 5  # agreements a summary names; a portfolio's thousands are counted, not listed
+
+
 def _moved(done: str, moved: Moved, where: str) -> str:
-    names = f" ({', '.join(moved.agreements)})" if moved.agreements else ""
+    shown = list(moved.agreements[:NAMED])
+    if len(moved.agreements) > NAMED:
+        shown.append(f"… and {len(moved.agreements) - NAMED:,} more")
+    names = f" ({', '.join(shown)})" if shown else ""
     agreements = plural(len(moved.agreements), "agreement")
     return f"{done} {plural(moved.events, 'event')} of {agreements}{names} {where}"
 
