@@ -13,8 +13,6 @@ from pathlib import Path
 
 from synthetic import AGREEMENT, synthetic
 
-BATCH = 10_000  # events per append when a store is built
-
 APPENDED = {
     "type": "investment",
     "investor": "alpha",
@@ -53,11 +51,11 @@ def postgres_schema(server: str, prefix: str) -> Iterator[str]:
 
 def build(path: Path, n: int) -> None:
     """A SQLite store at ``path`` holding one synthetic agreement of ``n`` events
-    (``synthetic.py``'s realistic mix), appended in batches of ``BATCH``."""
+    (``synthetic.py``'s realistic mix), recorded in one append: appended in smaller
+    batches, each backdated event would fold the rest of the history again."""
     from ledger import Ledger, structure_fact
 
     events, _ = synthetic(n)
     facts = [structure_fact(event) for event in events]
     with Ledger(str(path)) as ledger:
-        for start in range(0, n, BATCH):
-            ledger.append(facts[start : start + BATCH], agreement=AGREEMENT)
+        ledger.append(facts, agreement=AGREEMENT)

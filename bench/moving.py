@@ -3,8 +3,8 @@
     python bench/moving.py                                # N = 10k, 100k; SQLite to SQLite
     python bench/moving.py --sizes 100k --postgres postgresql://postgres@127.0.0.1:5432/test
 
-For each size, one agreement of N events (``synthetic.py``'s realistic mix) is appended
-to a SQLite store in batches of 10,000 (not timed). Then, each in a process of its own,
+For each size, one agreement of N events (``synthetic.py``'s realistic mix) is recorded
+in a SQLite store in one append (not timed). Then, each in a process of its own,
 timed from outside with its CPU time and peak memory (``wait4``):
 
 - ``ledger --store SOURCE export -o FILE``

@@ -5,7 +5,7 @@
     python bench/web.py --store big.sqlite       # build it there once, reuse it after
 
 A SQLite store holding one synthetic agreement (``synthetic.py``'s realistic mix,
-appended in batches of 10,000; not timed) is served by the real ``ledger serve`` in a
+recorded in one append; not timed) is served by the real ``ledger serve`` in a
 process of its own. Each page and API answer is asked once to warm up, then ``--repeat``
 times (10; fewer once they took ``--budget`` seconds, 30) over HTTP on loopback, one at a
 time: the median, p95 and maximum wall time of
