@@ -40,7 +40,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SOURCE = Source("checkpoint tests", Confidence.REPORTED)
 # The fixture below patches module constants once for all examples, which is what it means.
 FAST_PATH_LAWS = settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
