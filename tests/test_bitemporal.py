@@ -296,7 +296,7 @@ def test_every_table_says_what_the_fold_says(store_dir: Path, batches) -> None:
 
 @pytest.mark.postgres
 @settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batches=portfolios())
 def test_every_table_says_what_the_fold_says_on_postgresql(postgres_server: str, batches) -> None:

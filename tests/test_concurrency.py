@@ -209,7 +209,7 @@ def test_four_processes_on_sqlite(sqlite_store: str, record_property: Any) -> No
 
 @pytest.mark.postgres
 def test_eight_processes_on_postgres(postgres_url: str, record_property: Any) -> None:
-    figures = run_writers(postgres_url, workers=8, steps=50)
+    figures = run_writers(postgres_url, workers=8, steps=25)
     record_property("figures", figures)
     print(f"\nPostgreSQL concurrency: {figures}")
 

@@ -278,7 +278,7 @@ class TestRoundTrips:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batches=recordings())
 def test_every_answer_is_the_same_after_a_move(

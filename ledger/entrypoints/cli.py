@@ -91,20 +91,26 @@ def _event_types() -> list[str]:
     return list(BY_TYPE)
 
 
-class _KindOption(click.Option):
-    """``--kind``: its help lists the event types, read from the vocabulary when asked."""
+class _Listed(click.Option):
+    """An option whose help lists its values and whose shell completion offers them, both
+    read from the vocabulary only when asked (a command's start-up imports none of it)."""
+
+    def __init__(
+        self, *args: Any, lead: str, values: Callable[[], list[str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, shell_complete=self._offer, **kwargs)
+        self._lead, self._values = lead, values
 
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        self.help = "Only events of this type (repeatable): " + ", ".join(_event_types()) + "."
+        self.help = f"{self._lead}{', '.join(self._values())}."
         return super().get_help_record(ctx)
 
+    def _offer(
+        self, _ctx: click.Context, _param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
 
-def _complete_kind(
-    _ctx: click.Context, _param: click.Parameter, incomplete: str
-) -> list[CompletionItem]:
-    from click.shell_completion import CompletionItem
-
-    return [CompletionItem(k) for k in _event_types() if k.startswith(incomplete)]
+        return [CompletionItem(v) for v in self._values() if v.startswith(incomplete)]
 
 
 # -- options shared by commands ------------------------------------------------------------
@@ -397,9 +403,10 @@ def append(
     "--kind",
     "kinds",
     multiple=True,
-    cls=_KindOption,
+    cls=_Listed,
+    lead="Only events of this type (repeatable): ",
+    values=_event_types,
     metavar="TYPE",
-    shell_complete=_complete_kind,
 )
 @click.option(
     "--clause",
@@ -854,22 +861,6 @@ def _clause_kinds() -> list[str]:
     return [kind.value for kind in ClauseKind]
 
 
-class _ClauseKindOption(click.Option):
-    """``--clause-kind``: its help lists the kinds, read from the vocabulary when asked."""
-
-    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        self.help = "The kind of clause: " + ", ".join(_clause_kinds()) + "."
-        return super().get_help_record(ctx)
-
-
-def _complete_clause_kind(
-    _ctx: click.Context, _param: click.Parameter, incomplete: str
-) -> list[CompletionItem]:
-    from click.shell_completion import CompletionItem
-
-    return [CompletionItem(k) for k in _clause_kinds() if k.startswith(incomplete)]
-
-
 _on = click.option("--on", "on", type=DATE, required=True, help="The date asked about.")
 
 
@@ -888,8 +879,9 @@ _on = click.option("--on", "on", type=DATE, required=True, help="The date asked 
     "clause_kind",
     required=True,
     metavar="KIND",
-    cls=_ClauseKindOption,
-    shell_complete=_complete_clause_kind,
+    cls=_Listed,
+    lead="The kind of clause: ",
+    values=_clause_kinds,
 )
 @click.option(
     "--term",
