@@ -27,6 +27,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from nasty import INVESTMENT, OPENING
 
 from ledger import InputError, Ledger, structure_fact
 from ledger.adapters import files
@@ -40,38 +41,14 @@ OUTCOMES: Counter[str] = Counter()
 
 def setup_events() -> list[Any]:
     """#1 opening, #2 investment, #3 stake, #4 investment, #5 retraction of #4."""
-    opening = {
-        "type": "agreement_opened",
-        "effective_on": "2020-01-01",
-        "agreement": AGREEMENT,
-        "title": "Acme–Globex",
-        "parties": [{"id": "acme", "name": "Acme"}, {"id": "globex", "name": "Globex"}],
-        "clauses": [
-            {"id": "cloud-exclusivity", "kind": "exclusivity", "terms": {"holder": "acme"}},
-            {
-                "id": "restructuring-veto",
-                "kind": "veto",
-                "terms": {"holder": "globex", "over": ["restructuring"]},
-            },
-        ],
-        "source": SOURCE,
-    }
     invest = {**BASE["investment"], "effective_on": "2020-06-01"}
     stake = {**BASE["ownership_change"], "holder": "acme", "percent": "60"}
     retract = {**BASE["retraction"], "retracts": f"{AGREEMENT}#4"}
-    return [structure_fact(e) for e in (opening, invest, stake, invest, retract)]
+    return [structure_fact(e) for e in (OPENING, invest, stake, invest, retract)]
 
 
 BASE: dict[str, dict[str, Any]] = {
-    "investment": {
-        "type": "investment",
-        "effective_on": "2021-01-02",
-        "investor": "acme",
-        "recipient": "globex",
-        "amount": {"amount": "5", "currency": "USD"},
-        "instrument": "equity",
-        "source": SOURCE,
-    },
+    "investment": INVESTMENT,
     "ownership_change": {
         "type": "ownership_change",
         "effective_on": "2021-01-02",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nasty import billion_laughs_lists, billion_laughs_mappings
+from nasty import INVESTMENT, SOURCE, billion_laughs_lists, billion_laughs_mappings
 from rich.console import Console
 
 from ledger import FileError, InputError, Ledger, parse_text, structure_fact
@@ -28,16 +28,6 @@ from ledger.presentation.tables import show_history
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
-SOURCE = {"citation": "Board minutes", "confidence": "confirmed"}
-INVESTMENT: dict[str, Any] = {
-    "type": "investment",
-    "effective_on": "2021-01-02",
-    "investor": "acme",
-    "recipient": "globex",
-    "amount": {"amount": "5", "currency": "USD"},
-    "instrument": "equity",
-    "source": SOURCE,
-}
 OPENING: dict[str, Any] = {
     "type": "agreement_opened",
     "effective_on": "2020-01-01",
